@@ -1,0 +1,3 @@
+//! The Databricks REST adapter: wire models, the HTTP client and its errors.
+
+pub mod models;
