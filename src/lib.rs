@@ -2,10 +2,20 @@
 //!
 //! # Layout
 //!
+//! - [`config`]: typed configuration read from flags and the environment.
 //! - [`proto`]: code generated from `proto/` and the descriptor set for reflection.
 //! - [`databricks`]: the REST adapter: wire models, the reqwest client, its errors.
+//! - [`convert`]: gRPC messages to REST models (validating) and back.
+//! - [`service`]: the `ComputeService` implementation and the error → status table.
+//! - [`server`]: mounts the service with health and reflection on a listener.
 //! - [`emulator`]: an in-process emulator of the Databricks endpoints we use.
+//! - [`telemetry`]: tracing set-up.
 
+pub mod config;
+pub mod convert;
 pub mod databricks;
 pub mod emulator;
 pub mod proto;
+pub mod server;
+pub mod service;
+pub mod telemetry;

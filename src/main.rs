@@ -1,1 +1,241 @@
-fn main() {}
+//! The `databricks-grpc` command line: `serve` runs the gRPC server (against a
+//! workspace, or the embedded emulator with `--emulator`); `emulator` runs the
+//! Databricks emulator alone.
+
+use std::{io::Write, net::SocketAddr, process::ExitCode, time::Duration};
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use databricks_grpc::{
+    config::{DatabricksConfig, Environment, Overrides, Secret},
+    databricks::Client,
+    emulator::{self, EmulatorConfig, EmulatorHandle, Pace},
+    server,
+    service::ComputeService,
+    telemetry::{self, LogFormat},
+};
+use tokio::net::TcpListener;
+use tracing::{info, warn};
+
+/// A typed gRPC API in front of the Databricks Libraries and Command Execution
+/// REST APIs.
+#[derive(Debug, Parser)]
+#[command(name = "databricks-grpc", version, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+    /// Log line format on stderr. The level comes from RUST_LOG (default: info).
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the gRPC server (ComputeService, health, reflection).
+    ///
+    /// Reads DATABRICKS_HOST and DATABRICKS_TOKEN (or --host/--token), or with
+    /// --emulator starts the embedded Databricks emulator and uses it instead.
+    Serve(ServeArgs),
+    /// Run the Databricks emulator alone, for SDKs, curl and tests.
+    ///
+    /// Emulates the Libraries API 2.0 and the cluster endpoints it needs,
+    /// with two seeded clusters. Prints its URL, token and cluster ids.
+    Emulator(EmulatorArgs),
+}
+
+#[derive(Debug, Args)]
+struct ServeArgs {
+    /// Address for the gRPC server (plaintext HTTP/2). Port 0 picks a free port.
+    #[arg(long, default_value = "127.0.0.1:50051")]
+    listen: SocketAddr,
+    /// Start the embedded Databricks emulator and serve it instead of a
+    /// workspace; DATABRICKS_HOST/DATABRICKS_TOKEN are then ignored.
+    #[arg(long)]
+    emulator: bool,
+    /// With --emulator: the emulator's address (port 0 picks a free port).
+    #[arg(long, default_value = "127.0.0.1:0", requires = "emulator")]
+    emulator_listen: SocketAddr,
+    /// With --emulator: how long each library lifecycle step takes
+    /// (PENDING → RESOLVING → INSTALLING → INSTALLED), e.g. 2s, 500ms, 0s.
+    #[arg(long, default_value = "2s", value_parser = parse_duration, requires = "emulator")]
+    library_step: Duration,
+    /// Workspace URL, e.g. https://adb-123.4.azuredatabricks.net [env: DATABRICKS_HOST]
+    #[arg(long, conflicts_with = "emulator")]
+    host: Option<String>,
+    /// Personal access token; prefer the DATABRICKS_TOKEN environment variable,
+    /// as flags are visible to other local users [env: DATABRICKS_TOKEN]
+    #[arg(long, conflicts_with = "emulator")]
+    token: Option<String>,
+    /// Time allowed for one Databricks request, e.g. 60s.
+    #[arg(long, default_value = "60s", value_parser = parse_duration)]
+    request_timeout: Duration,
+}
+
+#[derive(Debug, Args)]
+struct EmulatorArgs {
+    /// Address to listen on. Loopback by default; port 0 picks a free port.
+    #[arg(long, default_value = "127.0.0.1:8433")]
+    listen: SocketAddr,
+    /// The only bearer token the emulator accepts.
+    #[arg(long, default_value = emulator::DEFAULT_TOKEN)]
+    token: String,
+    /// How long each library and cluster lifecycle step takes, e.g. 2s, 0s.
+    #[arg(long, default_value = "2s", value_parser = parse_duration)]
+    library_step: Duration,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    telemetry::init(cli.log_format, std::io::stderr);
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: could not start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Serve(args) => run_serve(args).await,
+            Command::Emulator(args) => run_emulator(args).await,
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+async fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
+    let (config, emulator) = if args.emulator {
+        let handle = start_emulator(
+            args.emulator_listen,
+            emulator::DEFAULT_TOKEN,
+            args.library_step,
+        )
+        .await?;
+        let config = DatabricksConfig::new(&handle.url(), Secret::new(handle.token()))?;
+        (config, Some(handle))
+    } else {
+        let overrides = Overrides {
+            host: args.host,
+            token: args.token.map(Secret::new),
+        };
+        (DatabricksConfig::resolve(overrides, &Environment)?, None)
+    };
+    let config = config.with_request_timeout(args.request_timeout);
+    info!(host = %config.host, auth = "pat", request_timeout = ?config.request_timeout, "Databricks configuration resolved");
+    let client = Client::new(&config)?;
+    let listener = TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("could not listen on {}", args.listen))?;
+    let address = listener.local_addr()?;
+    print_stdout(&format!("gRPC server listening on {address}"));
+    let served = server::serve(listener, ComputeService::new(client), shutdown_signal()).await;
+    if let Some(handle) = emulator {
+        handle.shutdown();
+        handle.join().await?;
+    }
+    Ok(served?)
+}
+
+async fn run_emulator(args: EmulatorArgs) -> anyhow::Result<()> {
+    let handle = start_emulator(args.listen, &args.token, args.library_step).await?;
+    shutdown_signal().await;
+    handle.shutdown();
+    handle.join().await?;
+    Ok(())
+}
+
+async fn start_emulator(
+    listen: SocketAddr,
+    token: &str,
+    step: Duration,
+) -> anyhow::Result<EmulatorHandle> {
+    if !listen.ip().is_loopback() {
+        warn!(%listen, "the emulator is listening beyond loopback; anyone who can reach it can use it");
+    }
+    let listener = TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("could not listen on {listen} for the emulator"))?;
+    let config = EmulatorConfig::default()
+        .with_token(token)
+        .with_pace(Pace::Timed(step));
+    let handle = emulator::spawn(listener, config).await?;
+    print_stdout(&handle.banner());
+    Ok(handle)
+}
+
+/// Writes to stdout and flushes; a closed stdout is not worth a panic.
+fn print_stdout(text: &str) {
+    let mut stdout = std::io::stdout().lock();
+    let _ = writeln!(stdout, "{}", text.trim_end());
+    let _ = stdout.flush();
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => info!("Ctrl-C received, shutting down"),
+        () = terminate => info!("SIGTERM received, shutting down"),
+    }
+}
+
+/// Parses `500ms`, `2s`, `1m` or a bare number of seconds.
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let (number, unit) = text
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .map_or((text, "s"), |index| text.split_at(index));
+    let value: f64 = number
+        .parse()
+        .map_err(|_| format!("{text:?} is not a duration like 500ms, 2s or 1m"))?;
+    let seconds = match unit {
+        "ms" => value / 1000.0,
+        "s" => value,
+        "m" => value * 60.0,
+        _ => return Err(format!("{text:?} has an unknown unit; use ms, s or m")),
+    };
+    Duration::try_from_secs_f64(seconds).map_err(|error| format!("{text:?}: {error}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("2s"), Ok(Duration::from_secs(2)));
+        assert_eq!(parse_duration("0s"), Ok(Duration::ZERO));
+        assert_eq!(parse_duration("3"), Ok(Duration::from_secs(3)));
+        assert_eq!(parse_duration("1m"), Ok(Duration::from_secs(60)));
+        assert!(parse_duration("soon").is_err());
+        assert!(parse_duration("5h").is_err());
+    }
+
+    #[test]
+    fn cli_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}

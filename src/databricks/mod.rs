@@ -1,3 +1,8 @@
 //! The Databricks REST adapter: wire models, the HTTP client and its errors.
 
+pub mod client;
+pub mod error;
 pub mod models;
+
+pub use client::{CallOptions, Client};
+pub use error::{ApiError, Error};

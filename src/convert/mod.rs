@@ -1,0 +1,69 @@
+//! Conversions between the gRPC messages and the REST models. Inbound
+//! conversions validate and fail with [`InvalidRequest`], which names every bad
+//! field; outbound conversions never fail, keeping unknown values as raw text.
+
+mod libraries_in;
+mod libraries_out;
+
+pub use libraries_in::{cluster_id, libraries_request};
+pub use libraries_out::{cluster_library_statuses, library_full_status};
+
+/// One invalid field of a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldViolation {
+    /// Path of the field, e.g. `libraries[1].maven.coordinates`.
+    pub field: String,
+    /// What is wrong with it, for people.
+    pub description: String,
+}
+
+/// A request rejected before any call to Databricks.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid request: {}", describe(.violations))]
+pub struct InvalidRequest {
+    /// Every problem found, in field order.
+    pub violations: Vec<FieldViolation>,
+}
+
+// === impl InvalidRequest ===
+
+impl InvalidRequest {
+    /// A request with a single bad field.
+    pub fn field(field: impl Into<String>, description: impl Into<String>) -> Self {
+        Self {
+            violations: vec![FieldViolation {
+                field: field.into(),
+                description: description.into(),
+            }],
+        }
+    }
+}
+
+fn describe(violations: &[FieldViolation]) -> String {
+    violations
+        .iter()
+        .map(|violation| format!("{} {}", violation.field, violation.description))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// Collects violations while a request is checked.
+#[derive(Debug, Default)]
+pub(crate) struct Violations(Vec<FieldViolation>);
+
+impl Violations {
+    pub(crate) fn add(&mut self, field: impl Into<String>, description: impl Into<String>) {
+        self.0.push(FieldViolation {
+            field: field.into(),
+            description: description.into(),
+        });
+    }
+
+    pub(crate) fn finish<T>(self, value: T) -> Result<T, InvalidRequest> {
+        if self.0.is_empty() {
+            Ok(value)
+        } else {
+            Err(InvalidRequest { violations: self.0 })
+        }
+    }
+}

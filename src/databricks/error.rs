@@ -1,0 +1,229 @@
+//! Errors of the REST adapter, and the parser that turns any Databricks error
+//! response (JSON in its 2.0 and 1.2 shapes, `CODE: message` text, an HTML
+//! page from a proxy, an empty body) into one [`ApiError`].
+
+use std::time::Duration;
+
+use http::{HeaderMap, StatusCode};
+use serde_json::Value;
+
+use super::models::ApiErrorBody;
+
+/// How long a raw, unparseable body may be before it is cut in messages.
+const RAW_BODY_LIMIT: usize = 300;
+
+/// Everything that can go wrong calling Databricks.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The request never reached Databricks (connection refused, DNS, TLS).
+    #[error("could not reach Databricks at {host}")]
+    NotSent {
+        /// The workspace host we tried.
+        host: String,
+        /// The transport error.
+        #[source]
+        source: reqwest::Error,
+    },
+    /// No complete answer arrived in time.
+    #[error("Databricks did not answer {endpoint} within {after:?}")]
+    Timeout {
+        /// `METHOD path` of the call.
+        endpoint: String,
+        /// The time allowed.
+        after: Duration,
+    },
+    /// The connection failed after the request may have been sent.
+    #[error("the connection to Databricks broke during {endpoint}")]
+    NoResponse {
+        /// `METHOD path` of the call.
+        endpoint: String,
+        /// The transport error.
+        #[source]
+        source: reqwest::Error,
+    },
+    /// A success response whose body is not what the API documents.
+    #[error(
+        "Databricks answered {endpoint} with HTTP {http_status} and a body that could not be read"
+    )]
+    BadResponseBody {
+        /// `METHOD path` of the call.
+        endpoint: String,
+        /// The HTTP status of the response.
+        http_status: u16,
+        /// Why the body could not be decoded.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// The configured token cannot be sent in an HTTP header.
+    #[error("the Databricks token contains characters that cannot be sent in an HTTP header")]
+    InvalidToken,
+    /// Databricks answered with an error status.
+    #[error(transparent)]
+    Api(Box<ApiError>),
+}
+
+impl From<ApiError> for Error {
+    fn from(error: ApiError) -> Self {
+        Self::Api(Box::new(error))
+    }
+}
+
+/// An error response from Databricks, whatever its body looked like.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("Databricks refused {endpoint} with HTTP {http_status} {error_code}: {message}")]
+pub struct ApiError {
+    /// `METHOD path` of the call.
+    pub endpoint: String,
+    /// The HTTP status code.
+    pub http_status: u16,
+    /// The Databricks `error_code` (numeric codes as their digits), or one
+    /// derived from the reason phrase when the body had none.
+    pub error_code: String,
+    /// The message for people.
+    pub message: String,
+    /// The request id Databricks assigned, when it said.
+    pub request_id: Option<String>,
+    /// google.rpc-style detail objects from the body.
+    pub details: Vec<Value>,
+    /// How long Databricks asked us to wait (`Retry-After`).
+    pub retry_after: Option<Duration>,
+}
+
+// === impl ApiError ===
+
+impl ApiError {
+    /// Parses an error response in the order the Databricks SDKs do: empty
+    /// body, JSON, `CODE: message` text, HTML, then anything else.
+    pub fn from_response(
+        endpoint: &str,
+        status: StatusCode,
+        headers: &HeaderMap,
+        body: &[u8],
+    ) -> Self {
+        let reason = reason_phrase(status, headers);
+        let text = String::from_utf8_lossy(body);
+        let trimmed = text.trim();
+        let (error_code, message, details) = if trimmed.is_empty() {
+            (reason_code(&reason), reason.clone(), Vec::new())
+        } else if let Ok(parsed) = serde_json::from_str::<ApiErrorBody>(trimmed) {
+            from_json(parsed, &reason)
+        } else if let Some((code, message)) = split_code_prefix(trimmed) {
+            (code.to_owned(), message.to_owned(), Vec::new())
+        } else if looks_like_html(trimmed) {
+            let message = html_message(trimmed).unwrap_or_else(|| reason.clone());
+            (reason_code(&reason), message, Vec::new())
+        } else {
+            ("UNKNOWN".to_owned(), cut(trimmed), Vec::new())
+        };
+        let request_id = request_id(&details, headers);
+        Self {
+            endpoint: endpoint.to_owned(),
+            http_status: status.as_u16(),
+            error_code,
+            message,
+            request_id,
+            details,
+            retry_after: retry_after(headers),
+        }
+    }
+}
+
+fn from_json(body: ApiErrorBody, reason: &str) -> (String, String, Vec<Value>) {
+    let message = body
+        .error
+        .filter(|text| !text.is_empty())
+        .or(body.message.filter(|text| !text.is_empty()))
+        .unwrap_or_else(|| reason.to_owned());
+    let error_code = match body.error_code {
+        Some(code) => code.to_string(),
+        None => reason_code(reason),
+    };
+    (error_code, message, body.details)
+}
+
+/// The human reason: Databricks' own header first, then the standard phrase.
+fn reason_phrase(status: StatusCode, headers: &HeaderMap) -> String {
+    headers
+        .get("x-databricks-reason-phrase")
+        .and_then(|value| value.to_str().ok())
+        .filter(|value| !value.is_empty())
+        .map(str::to_owned)
+        .or_else(|| status.canonical_reason().map(str::to_owned))
+        .unwrap_or_else(|| format!("HTTP {}", status.as_u16()))
+}
+
+/// `Service Unavailable` → `SERVICE_UNAVAILABLE`, as the SDKs derive codes.
+fn reason_code(reason: &str) -> String {
+    reason
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_uppercase()
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// Splits `ERROR_CODE: message` (code of `[A-Z_]+`).
+fn split_code_prefix(text: &str) -> Option<(&str, &str)> {
+    let (code, message) = text.split_once(": ")?;
+    let is_code = !code.is_empty() && code.chars().all(|c| c.is_ascii_uppercase() || c == '_');
+    (is_code && !message.contains('\n')).then_some((code, message.trim()))
+}
+
+fn looks_like_html(text: &str) -> bool {
+    let start = text
+        .get(..text.len().min(200))
+        .unwrap_or(text)
+        .to_ascii_lowercase();
+    start.starts_with('<')
+        && (start.contains("<html") || start.contains("<!doctype") || start.contains("<head"))
+}
+
+/// The text of the first `<pre>` element, else the `<title>`.
+fn html_message(html: &str) -> Option<String> {
+    ["pre", "title"].iter().find_map(|tag| {
+        let lower = html.to_ascii_lowercase();
+        let open = lower.find(&format!("<{tag}"))?;
+        let content_start = open + lower[open..].find('>')? + 1;
+        let content_end = content_start + lower[content_start..].find(&format!("</{tag}>"))?;
+        let content = html[content_start..content_end].trim();
+        (!content.is_empty()).then(|| cut(content))
+    })
+}
+
+fn request_id(details: &[Value], headers: &HeaderMap) -> Option<String> {
+    details
+        .iter()
+        .filter(|detail| {
+            detail["@type"]
+                .as_str()
+                .is_some_and(|t| t.ends_with("google.rpc.RequestInfo"))
+        })
+        .find_map(|detail| detail["request_id"].as_str().map(str::to_owned))
+        .filter(|id| !id.is_empty())
+        .or_else(|| {
+            headers
+                .get("x-request-id")
+                .and_then(|value| value.to_str().ok())
+                .map(str::to_owned)
+        })
+}
+
+/// `Retry-After` as delta-seconds; HTTP dates are not honoured here.
+fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let value = headers.get(http::header::RETRY_AFTER)?.to_str().ok()?;
+    value.trim().parse::<u64>().ok().map(Duration::from_secs)
+}
+
+fn cut(text: &str) -> String {
+    match text.char_indices().nth(RAW_BODY_LIMIT) {
+        Some((index, _)) => format!("{}…", &text[..index]),
+        None => text.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,121 @@
+//! Databricks error responses: an HTTP status plus an `ApiErrorBody`
+//! (`{"error_code": ..., "message": ...}`), built by name so that every
+//! handler words the same failure the same way.
+
+use axum::{
+    Json,
+    http::{HeaderValue, Method, StatusCode, Uri},
+    response::{IntoResponse, Response},
+};
+
+use super::lifecycle::ClusterState;
+use crate::databricks::models::{ApiErrorBody, ErrorCode};
+
+/// A refused request, rendered as Databricks renders it.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct ErrorResponse {
+    status: StatusCode,
+    body: ApiErrorBody,
+}
+
+// === impl ErrorResponse ===
+
+impl ErrorResponse {
+    fn new(status: StatusCode, code: ErrorCode, message: impl Into<String>) -> Self {
+        let body = ApiErrorBody {
+            error_code: Some(code),
+            message: Some(message.into()),
+            ..ApiErrorBody::default()
+        };
+        Self { status, body }
+    }
+
+    fn text(status: StatusCode, code: &str, message: impl Into<String>) -> Self {
+        Self::new(status, ErrorCode::Text(code.to_owned()), message)
+    }
+
+    /// 400 `INVALID_PARAMETER_VALUE`.
+    pub(crate) fn invalid_parameter(message: impl Into<String>) -> Self {
+        Self::text(StatusCode::BAD_REQUEST, "INVALID_PARAMETER_VALUE", message)
+    }
+
+    /// 400 `INVALID_PARAMETER_VALUE` "Missing required field: `field`".
+    pub(crate) fn missing_field(field: &str) -> Self {
+        Self::invalid_parameter(format!("Missing required field: {field}"))
+    }
+
+    /// 400 `INVALID_PARAMETER_VALUE` "Cluster `id` does not exist".
+    pub(crate) fn no_such_cluster(cluster_id: &str) -> Self {
+        Self::invalid_parameter(format!("Cluster {cluster_id} does not exist"))
+    }
+
+    /// 400 `INVALID_STATE` "Cluster `id` is in unexpected state Running."
+    pub(crate) fn unexpected_state(cluster_id: &str, state: ClusterState) -> Self {
+        let message = format!(
+            "Cluster {cluster_id} is in unexpected state {}.",
+            state.word()
+        );
+        Self::text(StatusCode::BAD_REQUEST, "INVALID_STATE", message)
+    }
+
+    /// 400 `MALFORMED_REQUEST` for a body that is not the JSON object expected.
+    pub(crate) fn malformed(detail: impl std::fmt::Display) -> Self {
+        let message = format!("Invalid JSON given in the body of the request - {detail}");
+        Self::text(StatusCode::BAD_REQUEST, "MALFORMED_REQUEST", message)
+    }
+
+    /// 500 `INTERNAL_ERROR` "Unexpected error", the historic answer to an
+    /// empty uninstall list.
+    pub(crate) fn unexpected() -> Self {
+        Self::text(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "INTERNAL_ERROR",
+            "Unexpected error",
+        )
+    }
+
+    /// 404 `ENDPOINT_NOT_FOUND` "No API found for 'GET /path'".
+    pub(crate) fn no_endpoint(method: &Method, path: &str) -> Self {
+        let message = format!("No API found for '{method} {path}'");
+        Self::text(StatusCode::NOT_FOUND, "ENDPOINT_NOT_FOUND", message)
+    }
+
+    /// 401 with the numeric `error_code` Databricks sends when no bearer
+    /// token came with the request.
+    pub(crate) fn unauthenticated() -> Self {
+        let message = "Credential was not sent or was of an unsupported type for this API.";
+        Self::new(StatusCode::UNAUTHORIZED, ErrorCode::Number(401), message)
+    }
+
+    /// 403 with the numeric `error_code` Databricks sends for a bad token.
+    pub(crate) fn invalid_token() -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            ErrorCode::Number(403),
+            "Invalid access token.",
+        )
+    }
+}
+
+impl IntoResponse for ErrorResponse {
+    fn into_response(self) -> Response {
+        let reason = self
+            .body
+            .message
+            .as_deref()
+            .and_then(|message| HeaderValue::from_str(message).ok());
+        let mut response = (self.status, Json(self.body)).into_response();
+        // Databricks repeats the human reason in a header; SDKs may log it.
+        if let Some(reason) = reason {
+            response
+                .headers_mut()
+                .insert("x-databricks-reason-phrase", reason);
+        }
+        response
+    }
+}
+
+/// The fallback for paths and methods no route serves.
+pub(crate) async fn no_endpoint(method: Method, uri: Uri) -> ErrorResponse {
+    ErrorResponse::no_endpoint(&method, uri.path())
+}

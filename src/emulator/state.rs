@@ -1,0 +1,159 @@
+//! The shared state behind every handler: the token, the store, the pace at
+//! which the store's lifecycles advance, and the journal.
+
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use tokio::time::Instant;
+
+use super::{EmulatorConfig, JournalEntry, Pace, journal::Journal, store::Store};
+
+/// Whether a request is one of the status reads that advance the workspace
+/// by one step in [`Pace::PerRead`] mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Access {
+    /// A status read (`libraries/cluster-status`, `all-cluster-statuses`,
+    /// `clusters/get`).
+    Poll,
+    /// Anything else.
+    Other,
+}
+
+/// The emulator's state; cheap to clone (an `Arc` inside). Build one with
+/// [`EmulatorState::new`] and serve it with [`app`](super::app).
+#[derive(Clone)]
+pub struct EmulatorState {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    token: String,
+    pace: Pace,
+    started: Instant,
+    workspace: Mutex<Workspace>,
+    journal: Journal,
+}
+
+/// The store plus how many timed steps it has already been given.
+struct Workspace {
+    store: Store,
+    timed_steps: u128,
+}
+
+// === impl EmulatorState ===
+
+impl EmulatorState {
+    /// A fresh workspace with the two seeded clusters.
+    pub fn new(config: EmulatorConfig) -> Self {
+        let workspace = Workspace {
+            store: Store::seeded(),
+            timed_steps: 0,
+        };
+        let inner = Inner {
+            token: config.token,
+            pace: config.pace,
+            started: Instant::now(),
+            workspace: Mutex::new(workspace),
+            journal: Journal::default(),
+        };
+        Self {
+            inner: Arc::new(inner),
+        }
+    }
+
+    /// The one bearer token the emulator accepts.
+    pub fn token(&self) -> &str {
+        &self.inner.token
+    }
+
+    /// How lifecycles advance.
+    pub fn pace(&self) -> Pace {
+        self.inner.pace
+    }
+
+    /// Advances every lifecycle by one step, whatever the pace.
+    pub fn tick(&self) {
+        self.lock().store.step();
+    }
+
+    /// Every request served so far, oldest first.
+    pub fn journal(&self) -> Vec<JournalEntry> {
+        self.inner.journal.entries()
+    }
+
+    /// Adds `clusters` running clusters with `libraries_per_cluster`
+    /// installed libraries each (ids `0202-000000-wNNNNNNN`, sorting after
+    /// the seeded clusters).
+    pub fn seed_workspace(&self, clusters: usize, libraries_per_cluster: usize) {
+        self.lock()
+            .store
+            .seed_workspace(clusters, libraries_per_cluster);
+    }
+
+    pub(crate) fn journal_log(&self) -> &Journal {
+        &self.inner.journal
+    }
+
+    /// Runs `f` on the store once the pace has had its say: timed steps that
+    /// fell due are applied, and a [`Access::Poll`] in per-read mode steps once.
+    pub(crate) fn with_store<R>(&self, access: Access, f: impl FnOnce(&mut Store) -> R) -> R {
+        let mut workspace = self.lock();
+        match self.inner.pace {
+            Pace::Timed(period) => workspace.catch_up(period, self.inner.started.elapsed()),
+            Pace::PerRead if access == Access::Poll => {
+                workspace.store.step();
+            }
+            Pace::PerRead | Pace::Manual => {}
+        }
+        f(&mut workspace.store)
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Workspace> {
+        self.inner
+            .workspace
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    #[cfg(test)]
+    pub(crate) fn catch_up_at(&self, elapsed: std::time::Duration) {
+        if let Pace::Timed(period) = self.inner.pace {
+            self.lock().catch_up(period, elapsed);
+        }
+    }
+}
+
+impl std::fmt::Debug for EmulatorState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EmulatorState")
+            .field("token", &"<redacted>")
+            .field("pace", &self.inner.pace)
+            .finish_non_exhaustive()
+    }
+}
+
+// === impl Workspace ===
+
+/// The most steps one catch-up applies: the longest chain (start, then three
+/// library stages) is far shorter, and a settled store stops earlier anyway.
+const MAX_CATCH_UP: u32 = 64;
+
+impl Workspace {
+    /// Applies the steps due `elapsed` after start-up at one step per `period`
+    /// (all of them at once for a zero period).
+    fn catch_up(&mut self, period: std::time::Duration, elapsed: std::time::Duration) {
+        let due = match period.as_nanos() {
+            0 => self.timed_steps + u128::from(MAX_CATCH_UP),
+            nanos => elapsed.as_nanos() / nanos,
+        };
+        let mut applied = 0;
+        while self.timed_steps < due {
+            if applied == MAX_CATCH_UP || !self.store.step() {
+                // Nothing left to move: later changes start from the next due step.
+                self.timed_steps = due;
+                break;
+            }
+            self.timed_steps += 1;
+            applied += 1;
+        }
+    }
+}

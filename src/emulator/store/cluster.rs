@@ -1,0 +1,147 @@
+//! One cluster of the store: its libraries, how a step or a (re)start moves
+//! them, and how they are reported.
+
+use super::ClusterView;
+use crate::{
+    databricks::models::{ClusterLibraryStatuses, Library, LibraryFullStatus, ReportedLibrary},
+    emulator::{
+        catalogue,
+        errors::ErrorResponse,
+        lifecycle::{ClusterState, LibraryStage},
+    },
+};
+
+/// What a `PENDING` library says while its cluster is not running.
+const UNAVAILABLE: &str = "Library status is temporarily unavailable";
+
+/// A cluster and its libraries.
+#[derive(Debug)]
+pub(super) struct Cluster {
+    pub(super) view: ClusterView,
+    /// Requested libraries in the order added, then those marked
+    /// `UNINSTALL_ON_RESTART` in the order marked.
+    pub(super) libraries: Vec<Entry>,
+}
+
+/// One requested library.
+#[derive(Debug)]
+pub(super) struct Entry {
+    pub(super) library: Library,
+    pub(super) stage: LibraryStage,
+    pub(super) messages: Vec<String>,
+}
+
+// === impl Cluster ===
+
+impl Cluster {
+    pub(super) fn requested_len(&self) -> usize {
+        self.libraries
+            .iter()
+            .position(|entry| entry.stage == LibraryStage::UninstallOnRestart)
+            .unwrap_or(self.libraries.len())
+    }
+
+    pub(super) fn expect_state(&self, expected: ClusterState) -> Result<(), ErrorResponse> {
+        if self.view.state == expected {
+            Ok(())
+        } else {
+            Err(ErrorResponse::unexpected_state(
+                &self.view.id,
+                self.view.state,
+            ))
+        }
+    }
+
+    /// A (re)start: marked libraries go, the others run their lifecycle again.
+    pub(super) fn begin(&mut self, state: ClusterState) {
+        self.view.state = state;
+        self.view.terminated_by_user = false;
+        self.libraries
+            .retain_mut(|entry| match entry.stage.on_restart() {
+                Some(stage) => {
+                    entry.stage = stage;
+                    entry.messages.clear();
+                    true
+                }
+                None => false,
+            });
+    }
+
+    pub(super) fn step(&mut self) -> bool {
+        let mut changed = false;
+        // Libraries move only on a cluster that was running when the step began.
+        if self.view.state == ClusterState::Running {
+            for index in 0..self.libraries.len() {
+                let mut failure = Vec::new();
+                let next = self.libraries[index].stage.step(|| {
+                    self.resolve(index)
+                        .map_err(|messages| failure = messages)
+                        .is_ok()
+                });
+                let entry = &mut self.libraries[index];
+                if next != entry.stage {
+                    entry.stage = next;
+                    entry.messages = failure;
+                    changed = true;
+                }
+            }
+        }
+        let next = self.view.state.step();
+        changed |= next != self.view.state;
+        self.view.state = next;
+        changed
+    }
+
+    /// Whether library `index` installs; the catalogue decides, then a PyPI
+    /// package clashes with another version requested earlier or still loaded.
+    fn resolve(&self, index: usize) -> Result<(), Vec<String>> {
+        let library = &self.libraries[index].library;
+        catalogue::resolve(library, &self.view.id)?;
+        let Library::Pypi(pypi) = library else {
+            return Ok(());
+        };
+        let name = catalogue::pypi_name(&pypi.package);
+        let clash = self.libraries.iter().enumerate().any(|(other, entry)| {
+            other != index
+                && entry.stage != LibraryStage::Failed
+                && (other < index || entry.stage == LibraryStage::UninstallOnRestart)
+                && matches!(&entry.library, Library::Pypi(p) if catalogue::pypi_name(&p.package) == name)
+        });
+        if clash {
+            Err(catalogue::duplicate(&name, &self.view.id))
+        } else {
+            Ok(())
+        }
+    }
+
+    pub(super) fn statuses(&self, for_all_clusters: &[Library]) -> ClusterLibraryStatuses {
+        let waiting = self.view.state != ClusterState::Running;
+        let status = |entry: &Entry| LibraryFullStatus {
+            library: ReportedLibrary::Known(entry.library.clone()),
+            status: entry.stage.as_str().to_owned(),
+            messages: if waiting && entry.stage == LibraryStage::Pending {
+                vec![UNAVAILABLE.to_owned()]
+            } else {
+                entry.messages.clone()
+            },
+            is_library_for_all_clusters: false,
+        };
+        let for_all = |library: &Library| LibraryFullStatus {
+            library: ReportedLibrary::Known(library.clone()),
+            status: LibraryStage::Skipped.as_str().to_owned(),
+            messages: Vec::new(),
+            is_library_for_all_clusters: true,
+        };
+        let (requested, marked) = self.libraries.split_at(self.requested_len());
+        let library_statuses = requested
+            .iter()
+            .map(status)
+            .chain(for_all_clusters.iter().map(for_all))
+            .chain(marked.iter().map(status))
+            .collect();
+        ClusterLibraryStatuses {
+            cluster_id: self.view.id.clone(),
+            library_statuses,
+        }
+    }
+}

@@ -1,0 +1,163 @@
+//! The only mapping from errors to gRPC `Status`: the Databricks `error_code`
+//! wins, then the HTTP status. Every upstream error carries
+//! `google.rpc.ErrorInfo` (reason = `error_code`, metadata = HTTP status and
+//! endpoint), `RequestInfo` when Databricks gave a request id, and `RetryInfo`
+//! when it asked us to wait. Invalid requests carry `google.rpc.BadRequest`.
+
+use std::collections::HashMap;
+
+use tonic::{Code, Status};
+use tonic_types::{ErrorDetails, StatusExt};
+use tracing::warn;
+
+use crate::{
+    convert::InvalidRequest,
+    databricks::{ApiError, Error},
+};
+
+/// `ErrorInfo.domain` for errors that come from Databricks.
+pub const UPSTREAM_DOMAIN: &str = "databricks.com";
+/// `ErrorInfo.domain` for errors this server raises itself.
+pub const LOCAL_DOMAIN: &str = "databricks-grpc";
+
+// === impl From<InvalidRequest> ===
+
+impl From<InvalidRequest> for Status {
+    fn from(error: InvalidRequest) -> Self {
+        let mut details = ErrorDetails::new();
+        for violation in &error.violations {
+            details.add_bad_request_violation(&violation.field, &violation.description);
+        }
+        details.set_error_info("INVALID_REQUEST", LOCAL_DOMAIN, HashMap::new());
+        Status::with_error_details(Code::InvalidArgument, error.to_string(), details)
+    }
+}
+
+// === impl From<Error> ===
+
+impl From<Error> for Status {
+    fn from(error: Error) -> Self {
+        match error {
+            Error::Api(api) => api_status(&api),
+            Error::Timeout { endpoint, after } => local_status(
+                Code::DeadlineExceeded,
+                "UPSTREAM_TIMEOUT",
+                format!("Databricks did not answer {endpoint} within {after:?}"),
+            ),
+            Error::NotSent { host, source } => {
+                warn!(%host, error = %source, "could not reach Databricks");
+                local_status(
+                    Code::Unavailable,
+                    "UPSTREAM_UNREACHABLE",
+                    format!("could not reach Databricks at {host}; the request was not sent"),
+                )
+            }
+            Error::NoResponse { endpoint, source } => {
+                warn!(%endpoint, error = %source, "connection to Databricks broke");
+                local_status(
+                    Code::Unavailable,
+                    "UPSTREAM_CONNECTION_LOST",
+                    format!(
+                        "the connection to Databricks broke during {endpoint}; the request may or may not have taken effect"
+                    ),
+                )
+            }
+            Error::BadResponseBody {
+                endpoint,
+                http_status,
+                source,
+            } => {
+                warn!(%endpoint, http_status, error = %source, "unreadable Databricks response");
+                local_status(
+                    Code::Internal,
+                    "UPSTREAM_BAD_RESPONSE",
+                    format!(
+                        "Databricks answered {endpoint} with a response this server could not read"
+                    ),
+                )
+            }
+            Error::InvalidToken => local_status(
+                Code::FailedPrecondition,
+                "INVALID_TOKEN",
+                "the configured Databricks token contains characters that cannot be sent"
+                    .to_owned(),
+            ),
+        }
+    }
+}
+
+/// The gRPC code for a Databricks error: `error_code` first, then HTTP status.
+pub fn code_for(error: &ApiError) -> Code {
+    match error.error_code.as_str() {
+        "INVALID_PARAMETER_VALUE" if error.message.contains("does not exist") => Code::NotFound,
+        "INVALID_PARAMETER_VALUE" | "MALFORMED_REQUEST" | "BAD_REQUEST" => Code::InvalidArgument,
+        "INVALID_STATE" => Code::FailedPrecondition,
+        "RESOURCE_DOES_NOT_EXIST" | "NOT_FOUND" | "ENDPOINT_NOT_FOUND" => Code::NotFound,
+        "ABORTED" => Code::Aborted,
+        "ALREADY_EXISTS" | "RESOURCE_ALREADY_EXISTS" => Code::AlreadyExists,
+        "RESOURCE_EXHAUSTED" | "REQUEST_LIMIT_EXCEEDED" => Code::ResourceExhausted,
+        "PERMISSION_DENIED" => Code::PermissionDenied,
+        "UNAUTHENTICATED" => Code::Unauthenticated,
+        "DATA_LOSS" => Code::DataLoss,
+        _ => code_for_http_status(error.http_status),
+    }
+}
+
+fn code_for_http_status(status: u16) -> Code {
+    match status {
+        400 => Code::InvalidArgument,
+        401 => Code::Unauthenticated,
+        403 => Code::PermissionDenied,
+        404 => Code::NotFound,
+        409 => Code::FailedPrecondition,
+        429 => Code::ResourceExhausted,
+        499 => Code::Cancelled,
+        501 => Code::Unimplemented,
+        500..=599 => Code::Unavailable,
+        _ => Code::Unknown,
+    }
+}
+
+fn api_status(error: &ApiError) -> Status {
+    let code = code_for(error);
+    let message = match code {
+        Code::Unauthenticated | Code::PermissionDenied
+            if error.error_code.chars().all(|c| c.is_ascii_digit()) =>
+        {
+            format!(
+                "Databricks refused the credentials: {} (check DATABRICKS_TOKEN)",
+                error.message
+            )
+        }
+        _ => format!(
+            "Databricks: {} ({}, HTTP {})",
+            error.message, error.error_code, error.http_status
+        ),
+    };
+    if code == Code::Unavailable {
+        warn!(endpoint = %error.endpoint, http_status = error.http_status, error_code = %error.error_code,
+              message = %error.message, "Databricks is unavailable");
+    }
+    let metadata = HashMap::from([
+        ("http_status".to_owned(), error.http_status.to_string()),
+        ("endpoint".to_owned(), error.endpoint.clone()),
+    ]);
+    let mut details = ErrorDetails::new();
+    details.set_error_info(&error.error_code, UPSTREAM_DOMAIN, metadata);
+    if let Some(request_id) = &error.request_id {
+        details.set_request_info(request_id, "");
+    }
+    if error.retry_after.is_some() || code == Code::ResourceExhausted {
+        details.set_retry_info(error.retry_after);
+    }
+    Status::with_error_details(code, message, details)
+}
+
+fn local_status(code: Code, reason: &str, message: String) -> Status {
+    let mut details = ErrorDetails::new();
+    details.set_error_info(reason, LOCAL_DOMAIN, HashMap::new());
+    Status::with_error_details(code, message, details)
+}
+
+#[cfg(test)]
+mod tests;

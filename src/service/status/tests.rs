@@ -1,0 +1,137 @@
+//! The error → Status table.
+
+#![allow(clippy::unwrap_used)]
+
+use std::time::Duration;
+
+use http::{HeaderMap, StatusCode};
+
+use super::*;
+
+fn api(status: u16, body: &str) -> ApiError {
+    ApiError::from_response(
+        "GET /api/2.0/x",
+        StatusCode::from_u16(status).unwrap(),
+        &HeaderMap::new(),
+        body.as_bytes(),
+    )
+}
+
+#[test]
+fn table_matches_the_issue() {
+    let cases = [
+        (
+            400,
+            r#"{"error_code":"INVALID_PARAMETER_VALUE","message":"bad"}"#,
+            Code::InvalidArgument,
+        ),
+        (
+            400,
+            r#"{"error_code":"INVALID_PARAMETER_VALUE","message":"Cluster x does not exist"}"#,
+            Code::NotFound,
+        ),
+        (
+            400,
+            r#"{"error_code":"INVALID_STATE","message":"Cluster x is in unexpected state Pending."}"#,
+            Code::FailedPrecondition,
+        ),
+        (
+            404,
+            r#"{"error_code":"RESOURCE_DOES_NOT_EXIST","message":"gone"}"#,
+            Code::NotFound,
+        ),
+        (401, "", Code::Unauthenticated),
+        (
+            403,
+            r#"{"error_code":403,"message":"Invalid access token."}"#,
+            Code::PermissionDenied,
+        ),
+        (404, "", Code::NotFound),
+        (409, "", Code::FailedPrecondition),
+        (
+            429,
+            r#"{"error_code":"REQUEST_LIMIT_EXCEEDED","message":"slow"}"#,
+            Code::ResourceExhausted,
+        ),
+        (
+            500,
+            r#"{"error_code":"INTERNAL_ERROR","message":"Unexpected error"}"#,
+            Code::Unavailable,
+        ),
+        (502, "", Code::Unavailable),
+        (
+            503,
+            "<html><head><title>x</title></head><pre>Service Unavailable</pre></html>",
+            Code::Unavailable,
+        ),
+        (
+            400,
+            r#"{"error_code":"ALREADY_EXISTS","message":"dup"}"#,
+            Code::AlreadyExists,
+        ),
+    ];
+    for (status, body, expected) in cases {
+        assert_eq!(code_for(&api(status, body)), expected, "{status} {body}");
+    }
+}
+
+#[test]
+fn error_info_carries_code_and_http_status() {
+    let status = Status::from(Error::from(api(
+        400,
+        r#"{"error_code":"INVALID_PARAMETER_VALUE","message":"Cluster 1005-abcd does not exist"}"#,
+    )));
+    assert_eq!(status.code(), Code::NotFound);
+    assert!(
+        status
+            .message()
+            .contains("Cluster 1005-abcd does not exist"),
+        "{}",
+        status.message()
+    );
+    let details = status.get_error_details();
+    let info = details.error_info().unwrap();
+    assert_eq!(info.reason, "INVALID_PARAMETER_VALUE");
+    assert_eq!(info.domain, UPSTREAM_DOMAIN);
+    assert_eq!(info.metadata["http_status"], "400");
+}
+
+#[test]
+fn throttling_carries_retry_info() {
+    let mut error = api(
+        429,
+        r#"{"error_code":"REQUEST_LIMIT_EXCEEDED","message":"slow down"}"#,
+    );
+    error.retry_after = Some(Duration::from_secs(3));
+    let status = Status::from(Error::from(error));
+    let details = status.get_error_details();
+    assert_eq!(
+        details.retry_info().unwrap().retry_delay,
+        Some(Duration::from_secs(3))
+    );
+}
+
+#[test]
+fn invalid_request_names_fields() {
+    let error = crate::convert::libraries_request("", &[]).unwrap_err();
+    let status = Status::from(error);
+    assert_eq!(status.code(), Code::InvalidArgument);
+    let details = status.get_error_details();
+    let fields: Vec<_> = details
+        .bad_request()
+        .unwrap()
+        .field_violations
+        .iter()
+        .map(|v| v.field.clone())
+        .collect();
+    assert_eq!(fields, vec!["cluster_id", "libraries"]);
+}
+
+#[test]
+fn timeout_is_deadline_exceeded() {
+    let status = Status::from(Error::Timeout {
+        endpoint: "GET /x".into(),
+        after: Duration::from_secs(1),
+    });
+    assert_eq!(status.code(), Code::DeadlineExceeded);
+}

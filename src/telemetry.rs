@@ -1,0 +1,31 @@
+//! Tracing set-up: logs go to a writer chosen by the caller (stderr for the
+//! CLI), filtered by `RUST_LOG`, as text or JSON lines.
+
+use tracing_subscriber::{EnvFilter, fmt::MakeWriter};
+
+/// How log lines are formatted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    #[default]
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Installs the global subscriber writing to `writer`. `RUST_LOG` overrides
+/// the default level (`info`). Returns false if one was already installed.
+pub fn init<W>(format: LogFormat, writer: W) -> bool
+where
+    W: for<'a> MakeWriter<'a> + Send + Sync + 'static,
+{
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(writer)
+        .with_target(true);
+    match format {
+        LogFormat::Text => builder.try_init().is_ok(),
+        LogFormat::Json => builder.json().flatten_event(true).try_init().is_ok(),
+    }
+}

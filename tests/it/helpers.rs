@@ -1,0 +1,166 @@
+//! `TestApp`: the emulator and the gRPC server on `127.0.0.1:0`, a connected
+//! client, and a canned upstream for wire shapes the emulator never sends.
+
+use std::{sync::Once, time::Duration};
+
+use axum::Router;
+use databricks_grpc::{
+    config::{DatabricksConfig, Secret},
+    databricks::Client,
+    emulator::{self, EmulatorConfig, EmulatorHandle, JournalEntry, Pace},
+    proto::compute::{self as pb, compute_service_client::ComputeServiceClient},
+    server,
+    service::ComputeService,
+};
+use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
+use tonic::transport::Channel;
+
+/// The running cluster seeded by the emulator.
+pub const RUNNING: &str = emulator::RUNNING_CLUSTER_ID;
+/// The terminated cluster seeded by the emulator.
+pub const TERMINATED: &str = emulator::TERMINATED_CLUSTER_ID;
+
+/// A gRPC server wired to an upstream, with a client connected to it.
+pub struct TestApp {
+    pub client: ComputeServiceClient<Channel>,
+    pub channel: Channel,
+    pub emulator: Option<EmulatorHandle>,
+    shutdown: Option<oneshot::Sender<()>>,
+    server: Option<JoinHandle<()>>,
+}
+
+impl TestApp {
+    /// Emulator advancing one lifecycle step per status read.
+    pub async fn spawn() -> Self {
+        Self::spawn_with(EmulatorConfig::default().with_pace(Pace::PerRead)).await
+    }
+
+    /// Emulator with `config`; the server uses the emulator's token.
+    pub async fn spawn_with(config: EmulatorConfig) -> Self {
+        let emulator = spawn_emulator(config).await;
+        let token = Secret::new(emulator.token());
+        let url = emulator.url();
+        let mut app = Self::spawn_against(&url, token).await;
+        app.emulator = Some(emulator);
+        app
+    }
+
+    /// A server pointed at `host` with `token` (no emulator of its own).
+    pub async fn spawn_against(host: &str, token: Secret) -> Self {
+        init_test_logs();
+        let config = DatabricksConfig::new(host, token)
+            .unwrap()
+            .with_request_timeout(Duration::from_secs(5));
+        let service = ComputeService::new(Client::new(&config).unwrap());
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let grpc_addr = listener.local_addr().unwrap();
+        let (shutdown, stop) = oneshot::channel::<()>();
+        let server = tokio::spawn(async move {
+            server::serve(listener, service, async {
+                let _ = stop.await;
+            })
+            .await
+            .unwrap();
+        });
+        // The listener is already bound, so connecting cannot race the server.
+        let channel = Channel::from_shared(format!("http://{grpc_addr}"))
+            .unwrap()
+            .connect()
+            .await
+            .unwrap();
+        Self {
+            client: ComputeServiceClient::new(channel.clone()),
+            channel,
+            emulator: None,
+            shutdown: Some(shutdown),
+            server: Some(server),
+        }
+    }
+
+    pub fn emulator(&self) -> &EmulatorHandle {
+        self.emulator.as_ref().expect("this app has an emulator")
+    }
+
+    /// Requests the emulator served for `path`.
+    pub fn upstream_calls(&self, path: &str) -> Vec<JournalEntry> {
+        self.emulator()
+            .journal()
+            .into_iter()
+            .filter(|entry| entry.path == path)
+            .collect()
+    }
+
+    /// Stops the server and the emulator, re-raising panics of either.
+    pub async fn stop(mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server.await.unwrap();
+        }
+        if let Some(emulator) = self.emulator.take() {
+            emulator.shutdown();
+            emulator.join().await.unwrap();
+        }
+    }
+}
+
+pub async fn spawn_emulator(config: EmulatorConfig) -> EmulatorHandle {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    emulator::spawn(listener, config).await.unwrap()
+}
+
+/// Serves `router` on an ephemeral port as a fake Databricks; returns its URL.
+pub async fn spawn_canned_upstream(router: Router) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    format!("http://{addr}")
+}
+
+/// A URL where nothing listens: bind a port, then free it.
+pub async fn unreachable_url() -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    drop(listener);
+    format!("http://{addr}")
+}
+
+pub fn pypi(package: &str) -> pb::Library {
+    pb::Library {
+        kind: Some(pb::library::Kind::Pypi(pb::PythonPyPiLibrary {
+            package: package.into(),
+            repo: String::new(),
+        })),
+    }
+}
+
+/// The status of `library` on `cluster_id`, via ClusterStatus.
+pub async fn status_of(
+    app: &mut TestApp,
+    cluster_id: &str,
+    library: &pb::Library,
+) -> Option<pb::LibraryFullStatus> {
+    let response = app
+        .client
+        .cluster_status(pb::ClusterStatusRequest {
+            cluster_id: cluster_id.into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    response
+        .library_statuses
+        .into_iter()
+        .find(|status| status.library.as_ref() == Some(library))
+}
+
+/// Test logs are silent unless TEST_LOG=1.
+fn init_test_logs() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        if std::env::var_os("TEST_LOG").is_some() {
+            databricks_grpc::telemetry::init(Default::default(), std::io::stderr);
+        }
+    });
+}

@@ -1,0 +1,68 @@
+//! AllStatuses for 2,000 clusters × 50 libraries, read by a client with the
+//! default 4 MiB receive limit.
+
+use std::collections::HashSet;
+
+use databricks_grpc::proto::compute as pb;
+use prost::Message;
+
+use crate::helpers::TestApp;
+
+const DEFAULT_CLIENT_LIMIT: usize = 4 * 1024 * 1024;
+const ALL_STATUSES_PATH: &str = "/api/2.0/libraries/all-cluster-statuses";
+
+#[tokio::test]
+async fn two_thousand_clusters_page_within_the_default_limit() {
+    let mut app = TestApp::spawn().await;
+    app.emulator().seed_workspace(2000, 50);
+    for page_size in [0, 1000] {
+        let fetches_before = app.upstream_calls(ALL_STATUSES_PATH).len();
+        let mut seen = HashSet::new();
+        let mut token = String::new();
+        let mut pages = 0;
+        let mut libraries = 0;
+        loop {
+            // The generated client keeps tonic's default 4 MiB decode limit.
+            let page = app
+                .client
+                .all_statuses(pb::AllStatusesRequest {
+                    page_size,
+                    page_token: token.clone(),
+                })
+                .await
+                .unwrap()
+                .into_inner();
+            assert!(
+                page.encoded_len() < DEFAULT_CLIENT_LIMIT,
+                "page of {} bytes",
+                page.encoded_len()
+            );
+            pages += 1;
+            for cluster in &page.statuses {
+                assert!(
+                    seen.insert(cluster.cluster_id.clone()),
+                    "{} returned twice",
+                    cluster.cluster_id
+                );
+                libraries += cluster.library_statuses.len();
+            }
+            if page.next_page_token.is_empty() {
+                break;
+            }
+            token = page.next_page_token;
+        }
+        // 2,000 seeded clusters plus the 2 default ones, each with the all-clusters library.
+        assert_eq!(seen.len(), 2002, "page_size {page_size}");
+        assert!(libraries >= 2000 * 50, "{libraries}");
+        assert!(
+            pages >= 2,
+            "page_size {page_size} needs several pages, got {pages}"
+        );
+        let fetches = app.upstream_calls(ALL_STATUSES_PATH).len() - fetches_before;
+        assert_eq!(
+            fetches, 1,
+            "{pages} pages are cut from one upstream snapshot"
+        );
+    }
+    app.stop().await;
+}

@@ -1,0 +1,17 @@
+//! Integration tests: one binary. Each test starts the emulator (or a canned
+//! upstream) and the gRPC server in-process on ephemeral loopback ports and
+//! drives them through the generated client.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    missing_docs,
+    unreachable_pub
+)]
+
+mod errors;
+mod helpers;
+mod large_workspace;
+mod libraries;
+mod secrets;
+mod server;

@@ -1,0 +1,109 @@
+//! The token never appears in logs, even at TRACE, nor in statuses.
+
+use std::{
+    io::Write,
+    sync::{Arc, Mutex},
+};
+
+use databricks_grpc::{
+    config::Secret,
+    emulator::{EmulatorConfig, Pace},
+    proto::compute as pb,
+};
+use tracing_subscriber::fmt::MakeWriter;
+
+use crate::helpers::{RUNNING, TestApp, pypi, spawn_emulator};
+
+const TOKEN: &str = "dapi-secret-token-4f1c2d3e";
+
+/// Collects every log line in memory.
+#[derive(Clone, Default)]
+struct Capture(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Capture {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> MakeWriter<'a> for Capture {
+    type Writer = Capture;
+    fn make_writer(&'a self) -> Self::Writer {
+        self.clone()
+    }
+}
+
+// current_thread: every spawned task runs on this thread and sees the
+// thread-local subscriber.
+#[tokio::test(flavor = "current_thread")]
+async fn token_never_reaches_logs_or_statuses() {
+    let capture = Capture::default();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(capture.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let emulator = spawn_emulator(
+        EmulatorConfig::default()
+            .with_token(TOKEN)
+            .with_pace(Pace::PerRead),
+    )
+    .await;
+    let mut app = TestApp::spawn_against(&emulator.url(), Secret::new(TOKEN)).await;
+    app.client
+        .install(pb::InstallRequest {
+            cluster_id: RUNNING.into(),
+            libraries: vec![pypi("requests")],
+        })
+        .await
+        .unwrap();
+    app.client
+        .cluster_status(pb::ClusterStatusRequest {
+            cluster_id: RUNNING.into(),
+        })
+        .await
+        .unwrap();
+    let not_found = app
+        .client
+        .cluster_status(pb::ClusterStatusRequest {
+            cluster_id: "nope".into(),
+        })
+        .await
+        .unwrap_err();
+    assert!(!format!("{not_found:?}").contains(TOKEN));
+    app.stop().await;
+    emulator.shutdown();
+    emulator.join().await.unwrap();
+
+    // A server with the wrong token: the refusal is logged and returned, the tokens are not.
+    let emulator = spawn_emulator(EmulatorConfig::default().with_token(TOKEN)).await;
+    let mut app =
+        TestApp::spawn_against(&emulator.url(), Secret::new("dapi-other-secret-9a8b")).await;
+    let refused = app
+        .client
+        .all_statuses(pb::AllStatusesRequest::default())
+        .await
+        .unwrap_err();
+    assert!(!format!("{refused:?}").contains("dapi-other-secret-9a8b"));
+    app.stop().await;
+    emulator.shutdown();
+    emulator.join().await.unwrap();
+
+    let logs = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+    assert!(
+        logs.lines().count() > 10,
+        "the capture must see the run's logs:\n{logs}"
+    );
+    assert!(
+        logs.contains("install requested"),
+        "service logs are captured:\n{logs}"
+    );
+    for secret in [TOKEN, "dapi-other-secret-9a8b"] {
+        assert!(!logs.contains(secret), "secret {secret} found in logs");
+    }
+}
