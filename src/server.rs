@@ -1,5 +1,6 @@
 //! Mounts `ComputeService`, `grpc.health.v1.Health` and reflection (v1 and
 //! v1alpha, so grpcurl and buf curl both work) on a listener the caller bound.
+//! Reflection lists only ComputeService and health; it still answers itself.
 
 use std::future::Future;
 
@@ -32,10 +33,12 @@ pub async fn serve(
     let reflection_v1 = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(proto::FILE_DESCRIPTOR_SET)
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .include_reflection_service(false)
         .build_v1()?;
     let reflection_v1alpha = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(proto::FILE_DESCRIPTOR_SET)
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .include_reflection_service(false)
         .build_v1alpha()?;
     let router = Server::builder()
         .add_service(health_service)

@@ -1,6 +1,8 @@
 //! Tracing set-up: logs go to a writer chosen by the caller (stderr for the
 //! CLI), filtered by `RUST_LOG`, as text or JSON lines.
 
+use std::io::IsTerminal;
+
 use tracing_subscriber::{EnvFilter, fmt::MakeWriter};
 
 /// How log lines are formatted.
@@ -14,7 +16,8 @@ pub enum LogFormat {
 }
 
 /// Installs the global subscriber writing to `writer`. `RUST_LOG` overrides
-/// the default level (`info`). Returns false if one was already installed.
+/// the default level (`info`). Text logs are coloured only when stderr is a
+/// terminal. Returns false if a subscriber was already installed.
 pub fn init<W>(format: LogFormat, writer: W) -> bool
 where
     W: for<'a> MakeWriter<'a> + Send + Sync + 'static,
@@ -23,9 +26,15 @@ where
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(writer)
-        .with_target(true);
+        .with_target(true)
+        .with_ansi(std::io::stderr().is_terminal());
     match format {
         LogFormat::Text => builder.try_init().is_ok(),
-        LogFormat::Json => builder.json().flatten_event(true).try_init().is_ok(),
+        LogFormat::Json => builder
+            .with_ansi(false)
+            .json()
+            .flatten_event(true)
+            .try_init()
+            .is_ok(),
     }
 }

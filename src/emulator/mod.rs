@@ -207,7 +207,7 @@ impl EmulatorHandle {
     pub fn banner(&self) -> String {
         let url = self.url();
         let mut banner = format!(
-            "Databricks emulator listening on {url} (it accepts one token; it runs nothing you send it yet)\n  \
+            "Databricks emulator listening on {url}\n  \
              DATABRICKS_HOST={url}\n  DATABRICKS_TOKEN={}\n",
             self.token()
         );

@@ -14,7 +14,7 @@ async fn spawned_emulator_serves_prints_its_banner_and_stops() {
     assert_eq!(url, format!("http://127.0.0.1:{}", handle.addr().port()));
     assert_eq!(handle.token(), DEFAULT_TOKEN);
     let expected = format!(
-        "Databricks emulator listening on {url} (it accepts one token; it runs nothing you send it yet)\n\
+        "Databricks emulator listening on {url}\n\
          \x20 DATABRICKS_HOST={url}\n\
          \x20 DATABRICKS_TOKEN=dapi-emulator-token\n\
          \x20 cluster 0101-120000-running1  RUNNING     emulator-running\n\
