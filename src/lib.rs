@@ -8,6 +8,8 @@
 //! - [`convert`]: gRPC messages to REST models (validating) and back.
 //! - [`service`]: the `ComputeService` implementation and the error → status table.
 //! - [`server`]: mounts the service with health and reflection on a listener.
+//! - [`managed_contexts`]: execution contexts the server creates, reuses and destroys.
+//! - [`hub`]: the shared poller behind the streaming RPCs.
 //! - [`emulator`]: an in-process emulator of the Databricks endpoints we use.
 //! - [`telemetry`]: tracing set-up.
 
@@ -15,6 +17,8 @@ pub mod config;
 pub mod convert;
 pub mod databricks;
 pub mod emulator;
+pub mod hub;
+pub mod managed_contexts;
 pub mod proto;
 pub mod server;
 pub mod service;

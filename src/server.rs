@@ -23,7 +23,8 @@ pub enum ServeError {
 }
 
 /// Serves `service` on `listener` until `shutdown` completes, then drains
-/// in-flight calls. Health reports SERVING once the server is mounted.
+/// in-flight calls and destroys the execution contexts the server created.
+/// Health reports SERVING once the server is mounted.
 pub async fn serve(
     listener: TcpListener,
     service: ComputeService,
@@ -40,6 +41,7 @@ pub async fn serve(
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
         .include_reflection_service(false)
         .build_v1alpha()?;
+    let contexts = service.managed_contexts().clone();
     let router = Server::builder()
         .add_service(health_service)
         .add_service(reflection_v1)
@@ -48,10 +50,13 @@ pub async fn serve(
     health_reporter
         .set_serving::<proto::compute::compute_service_server::ComputeServiceServer<ComputeService>>()
         .await;
+    let reaper = contexts.spawn_reaper();
     info!(address = ?listener.local_addr().ok(), "gRPC server ready");
-    router
+    let served = router
         .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)
-        .await?;
+        .await;
+    reaper.abort();
+    contexts.destroy_all().await;
     info!("gRPC server stopped");
-    Ok(())
+    Ok(served?)
 }

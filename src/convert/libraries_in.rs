@@ -9,7 +9,7 @@ use crate::{
 /// Checks a `cluster_id` field on its own.
 pub fn cluster_id(value: &str) -> Result<String, InvalidRequest> {
     let mut violations = Violations::default();
-    check_cluster_id(&mut violations, value);
+    violations.check_id("cluster_id", value);
     violations.finish(value.to_owned())
 }
 
@@ -19,7 +19,7 @@ pub fn libraries_request(
     libraries: &[pb::Library],
 ) -> Result<LibrariesRequest, InvalidRequest> {
     let mut violations = Violations::default();
-    check_cluster_id(&mut violations, cluster_id);
+    violations.check_id("cluster_id", cluster_id);
     if libraries.is_empty() {
         violations.add("libraries", "must list at least one library");
     }
@@ -34,17 +34,6 @@ pub fn libraries_request(
         cluster_id: cluster_id.to_owned(),
         libraries,
     })
-}
-
-fn check_cluster_id(violations: &mut Violations, value: &str) {
-    if value.is_empty() {
-        violations.add("cluster_id", "must not be empty");
-    } else if value.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        violations.add(
-            "cluster_id",
-            "must not contain spaces or control characters",
-        );
-    }
 }
 
 fn library_in(violations: &mut Violations, at: &str, library: &pb::Library) -> Option<Library> {

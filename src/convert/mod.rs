@@ -2,9 +2,19 @@
 //! conversions validate and fail with [`InvalidRequest`], which names every bad
 //! field; outbound conversions never fail, keeping unknown values as raw text.
 
+mod cluster_watch;
+mod commands_in;
+mod commands_out;
 mod libraries_in;
 mod libraries_out;
+mod text;
 
+pub use cluster_watch::{SETTLED, cluster_watch, is_settled};
+pub use commands_in::{
+    ExecuteCommand, MAX_COMMAND_BYTES, command_request, context_request, create_context,
+    execute_command, language,
+};
+pub use commands_out::{command, context_status, is_terminal};
 pub use libraries_in::{cluster_id, libraries_request};
 pub use libraries_out::{cluster_library_statuses, library_full_status};
 
@@ -57,6 +67,15 @@ impl Violations {
             field: field.into(),
             description: description.into(),
         });
+    }
+
+    /// Checks an id field: not empty, no spaces or control characters.
+    pub(crate) fn check_id(&mut self, field: &str, value: &str) {
+        if value.is_empty() {
+            self.add(field, "must not be empty");
+        } else if value.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            self.add(field, "must not contain spaces or control characters");
+        }
     }
 
     pub(crate) fn finish<T>(self, value: T) -> Result<T, InvalidRequest> {

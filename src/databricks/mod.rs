@@ -2,6 +2,7 @@
 
 pub mod client;
 pub mod error;
+pub mod execution;
 pub mod models;
 
 pub use client::{CallOptions, Client};

@@ -2,50 +2,96 @@
 //! Databricks client, and converts the answer out. Methods are split by
 //! concern; `status.rs` holds the only error → `Status` mapping.
 
+mod commands;
+mod contexts;
 mod libraries;
 pub mod pagination;
 pub mod snapshots;
 pub mod status;
+mod watch;
 
-use std::{pin::Pin, sync::Arc};
+use std::{pin::Pin, sync::Arc, time::Duration};
 
 use tokio_stream::Stream;
 use tonic::{Request, Response, Status};
 
-use crate::{databricks::Client, proto::compute as pb};
+use crate::{
+    databricks::{Client, execution::CommandRequest},
+    hub::{Backoff, Hub},
+    managed_contexts::ManagedContexts,
+    proto::compute as pb,
+};
 
 /// A boxed stream of messages for server-streaming RPCs.
 pub type ResponseStream<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send>>;
 
 /// Implements `databricks.compute.v1.ComputeService` over a Databricks client.
+/// Clones share the same state.
 #[derive(Debug, Clone)]
 pub struct ComputeService {
     client: Client,
     snapshots: Arc<snapshots::Snapshots>,
+    contexts: Arc<ManagedContexts>,
+    commands: Arc<Hub<CommandRequest, pb::Command>>,
+    clusters: Arc<Hub<String, pb::WatchClusterStatusResponse>>,
+}
+
+/// Tuning of the streaming RPCs and managed contexts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ServiceOptions {
+    /// Poll interval of the shared poll loops: fast after a change, doubling
+    /// up to a cap.
+    pub poll: Backoff,
+    /// How long a managed execution context may sit unused before it is
+    /// destroyed.
+    pub context_idle_timeout: Duration,
+}
+
+impl Default for ServiceOptions {
+    fn default() -> Self {
+        Self {
+            poll: Backoff::default(),
+            context_idle_timeout: Duration::from_secs(20 * 60),
+        }
+    }
 }
 
 // === impl ComputeService ===
 
 impl ComputeService {
-    /// A service that calls Databricks through `client`.
+    /// A service that calls Databricks through `client`, with default options.
     pub fn new(client: Client) -> Self {
+        Self::with_options(client, ServiceOptions::default())
+    }
+
+    /// A service with explicit options.
+    pub fn with_options(client: Client, options: ServiceOptions) -> Self {
         Self {
+            contexts: Arc::new(ManagedContexts::new(
+                client.clone(),
+                options.context_idle_timeout,
+            )),
             client,
             snapshots: Arc::default(),
+            commands: Arc::new(Hub::new(options.poll)),
+            clusters: Arc::new(Hub::new(options.poll)),
         }
+    }
+
+    /// The execution contexts this server created on callers' behalf.
+    pub fn managed_contexts(&self) -> &Arc<ManagedContexts> {
+        &self.contexts
+    }
+
+    /// Number of upstream poll loops running (commands and clusters).
+    pub fn active_poll_loops(&self) -> usize {
+        self.commands.active_loops() + self.clusters.active_loops()
     }
 
     /// The tonic server wrapping this service.
     pub fn into_server(self) -> pb::compute_service_server::ComputeServiceServer<Self> {
         pb::compute_service_server::ComputeServiceServer::new(self)
     }
-}
-
-/// The answer of RPCs that a later release implements.
-fn not_yet(rpc: &str) -> Status {
-    Status::unimplemented(format!(
-        "{rpc} is part of the databricks.compute.v1 contract but this server does not implement it yet"
-    ))
 }
 
 #[tonic::async_trait]
@@ -90,59 +136,67 @@ impl pb::compute_service_server::ComputeService for ComputeService {
 
     async fn watch_cluster_status(
         &self,
-        _request: Request<pb::WatchClusterStatusRequest>,
+        request: Request<pb::WatchClusterStatusRequest>,
     ) -> Result<Response<Self::WatchClusterStatusStream>, Status> {
-        Err(not_yet("WatchClusterStatus"))
+        self.watch_cluster(request.into_inner()).map(Response::new)
     }
 
     async fn create_context(
         &self,
-        _request: Request<pb::CreateContextRequest>,
+        request: Request<pb::CreateContextRequest>,
     ) -> Result<Response<pb::CreateContextResponse>, Status> {
-        Err(not_yet("CreateContext"))
+        self.create_caller_context(request.into_inner())
+            .await
+            .map(Response::new)
     }
 
     async fn context_status(
         &self,
-        _request: Request<pb::ContextStatusRequest>,
+        request: Request<pb::ContextStatusRequest>,
     ) -> Result<Response<pb::ContextStatusResponse>, Status> {
-        Err(not_yet("ContextStatus"))
+        self.read_context_status(request.into_inner())
+            .await
+            .map(Response::new)
     }
 
     async fn destroy_context(
         &self,
-        _request: Request<pb::DestroyContextRequest>,
+        request: Request<pb::DestroyContextRequest>,
     ) -> Result<Response<pb::DestroyContextResponse>, Status> {
-        Err(not_yet("DestroyContext"))
+        self.destroy_caller_context(request.into_inner())
+            .await
+            .map(Response::new)
     }
 
     async fn execute_command(
         &self,
-        _request: Request<pb::ExecuteCommandRequest>,
+        request: Request<pb::ExecuteCommandRequest>,
     ) -> Result<Response<pb::ExecuteCommandResponse>, Status> {
-        Err(not_yet("ExecuteCommand"))
+        self.execute(request.into_inner()).await.map(Response::new)
     }
 
     async fn command_status(
         &self,
-        _request: Request<pb::CommandStatusRequest>,
+        request: Request<pb::CommandStatusRequest>,
     ) -> Result<Response<pb::CommandStatusResponse>, Status> {
-        Err(not_yet("CommandStatus"))
+        self.read_command_status(request.into_inner())
+            .await
+            .map(Response::new)
     }
 
     async fn cancel_command(
         &self,
-        _request: Request<pb::CancelCommandRequest>,
+        request: Request<pb::CancelCommandRequest>,
     ) -> Result<Response<pb::CancelCommandResponse>, Status> {
-        Err(not_yet("CancelCommand"))
+        self.cancel(request.into_inner()).await.map(Response::new)
     }
 
     type StreamCommandStatusStream = ResponseStream<pb::StreamCommandStatusResponse>;
 
     async fn stream_command_status(
         &self,
-        _request: Request<pb::StreamCommandStatusRequest>,
+        request: Request<pb::StreamCommandStatusRequest>,
     ) -> Result<Response<Self::StreamCommandStatusStream>, Status> {
-        Err(not_yet("StreamCommandStatus"))
+        self.stream_command(request.into_inner()).map(Response::new)
     }
 }

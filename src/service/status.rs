@@ -93,6 +93,7 @@ pub fn code_for(error: &ApiError) -> Code {
         "INVALID_PARAMETER_VALUE" | "MALFORMED_REQUEST" | "BAD_REQUEST" => Code::InvalidArgument,
         "INVALID_STATE" => Code::FailedPrecondition,
         "RESOURCE_DOES_NOT_EXIST" | "NOT_FOUND" | "ENDPOINT_NOT_FOUND" => Code::NotFound,
+        _ if names_a_missing_thing(&error.message) => Code::NotFound,
         "ABORTED" => Code::Aborted,
         "ALREADY_EXISTS" | "RESOURCE_ALREADY_EXISTS" => Code::AlreadyExists,
         "RESOURCE_EXHAUSTED" | "REQUEST_LIMIT_EXCEEDED" => Code::ResourceExhausted,
@@ -101,6 +102,14 @@ pub fn code_for(error: &ApiError) -> Code {
         "DATA_LOSS" => Code::DataLoss,
         _ => code_for_http_status(error.http_status),
     }
+}
+
+/// REST 1.2 errors such as `{"error": "ContextNotFound: ..."}` name the
+/// exception class before a colon.
+fn names_a_missing_thing(message: &str) -> bool {
+    message
+        .split_once(':')
+        .is_some_and(|(class, _)| class.ends_with("NotFound") && !class.contains(' '))
 }
 
 fn code_for_http_status(status: u16) -> Code {

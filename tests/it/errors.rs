@@ -348,7 +348,7 @@ async fn an_upstream_that_never_answers_is_deadline_exceeded() {
 }
 
 #[tokio::test]
-async fn later_rpcs_say_unimplemented() {
+async fn command_requests_are_validated_before_any_upstream_call() {
     let mut app = TestApp::spawn().await;
     let status = app
         .client
@@ -358,7 +358,33 @@ async fn later_rpcs_say_unimplemented() {
         })
         .await
         .unwrap_err();
-    assert_eq!(status.code(), Code::Unimplemented);
-    assert!(status.message().contains("ExecuteCommand"));
+    assert_eq!(status.code(), Code::InvalidArgument);
+    assert_eq!(fields(&status), vec!["language", "command"]);
+    let status = app
+        .client
+        .create_context(pb::CreateContextRequest::default())
+        .await
+        .unwrap_err();
+    assert_eq!(fields(&status), vec!["cluster_id", "language"]);
+    let status = app
+        .client
+        .command_status(pb::CommandStatusRequest {
+            cluster_id: RUNNING.into(),
+            context_id: "1".into(),
+            command_id: String::new(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(fields(&status), vec!["command_id"]);
+    let api_calls = app
+        .emulator()
+        .journal()
+        .into_iter()
+        .filter(|e| e.path.starts_with("/api/"))
+        .count();
+    assert_eq!(
+        api_calls, 0,
+        "validation must happen before any upstream call"
+    );
     app.stop().await;
 }

@@ -1,0 +1,251 @@
+//! Execution contexts the server creates on callers' behalf (ExecuteCommand
+//! without a `context_id`). Contexts are scarce: about 145 per cluster, no
+//! list endpoint, lost on restart. So there is at most one managed context
+//! per (cluster, language); it is reused, destroyed after it has been idle,
+//! destroyed on shutdown, and recreated when Databricks says it is gone.
+//! Contexts a caller created with CreateContext are never touched.
+
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex, PoisonError},
+    time::Duration,
+};
+
+use tokio::{task::JoinHandle, time::Instant};
+use tonic::Status;
+use tracing::{Instrument, debug, info, warn};
+
+use crate::databricks::{
+    CallOptions, Client,
+    execution::{ContextRequest, CreateContextRequest},
+};
+
+/// How long a new context may take to start before the call fails.
+pub const CONTEXT_START_TIMEOUT: Duration = Duration::from_secs(600);
+
+/// The pool of managed contexts.
+#[derive(Debug)]
+pub struct ManagedContexts {
+    client: Client,
+    idle_timeout: Duration,
+    slots: Mutex<HashMap<Key, Arc<tokio::sync::Mutex<Option<Managed>>>>>,
+}
+
+type Key = (String, &'static str);
+
+#[derive(Debug, Clone)]
+struct Managed {
+    id: String,
+    last_used: Instant,
+}
+
+// === impl ManagedContexts ===
+
+impl ManagedContexts {
+    /// A pool destroying contexts unused for `idle_timeout`.
+    pub fn new(client: Client, idle_timeout: Duration) -> Self {
+        Self {
+            client,
+            idle_timeout,
+            slots: Mutex::default(),
+        }
+    }
+
+    /// The managed context for `cluster_id` and `language`, created (once,
+    /// never re-sent) and waited for if there is none.
+    pub async fn context_for(
+        &self,
+        cluster_id: &str,
+        language: &'static str,
+    ) -> Result<String, Status> {
+        let slot = self.slot((cluster_id.to_owned(), language));
+        let mut managed = slot.lock().await;
+        if let Some(context) = managed.as_mut() {
+            context.last_used = Instant::now();
+            return Ok(context.id.clone());
+        }
+        let request = CreateContextRequest {
+            cluster_id: cluster_id.to_owned(),
+            language: language.to_owned(),
+        };
+        let created = self
+            .client
+            .create_context(&request, CallOptions::default())
+            .await?;
+        info!(cluster_id, language, context_id = %created.id, "created a managed execution context");
+        let context = ContextRequest {
+            cluster_id: cluster_id.to_owned(),
+            context_id: created.id.clone(),
+        };
+        if let Err(status) = wait_until_running(&self.client, &context).await {
+            self.destroy(&context).await;
+            return Err(status);
+        }
+        *managed = Some(Managed {
+            id: created.id.clone(),
+            last_used: Instant::now(),
+        });
+        Ok(created.id)
+    }
+
+    /// Forgets `context_id` after Databricks said it no longer exists.
+    pub async fn forget(&self, cluster_id: &str, language: &'static str, context_id: &str) {
+        let slot = self.slot((cluster_id.to_owned(), language));
+        let mut managed = slot.lock().await;
+        if managed.as_ref().is_some_and(|m| m.id == context_id) {
+            warn!(
+                cluster_id,
+                context_id, "managed context is gone; a new one will be created"
+            );
+            *managed = None;
+        }
+    }
+
+    /// Marks the managed context `context_id` as in use, if it is one.
+    pub fn touch(&self, context_id: &str) {
+        for slot in self.all_slots() {
+            if let Ok(mut managed) = slot.try_lock() {
+                if let Some(context) = managed.as_mut().filter(|m| m.id == context_id) {
+                    context.last_used = Instant::now();
+                }
+            }
+        }
+    }
+
+    /// The ids of the managed contexts, for tests and diagnostics.
+    pub fn context_ids(&self) -> Vec<String> {
+        self.all_slots()
+            .iter()
+            .filter_map(|slot| {
+                slot.try_lock()
+                    .ok()
+                    .and_then(|m| m.as_ref().map(|m| m.id.clone()))
+            })
+            .collect()
+    }
+
+    /// Destroys every managed context (on shutdown).
+    pub async fn destroy_all(&self) {
+        let slots: Vec<_> = self
+            .slots
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .drain()
+            .collect();
+        for ((cluster_id, _), slot) in slots {
+            if let Some(context) = slot.lock().await.take() {
+                self.destroy(&ContextRequest {
+                    cluster_id,
+                    context_id: context.id,
+                })
+                .await;
+            }
+        }
+    }
+
+    /// Destroys contexts idle for longer than the idle timeout, checking at
+    /// a quarter of it, until the handle is aborted.
+    pub fn spawn_reaper(self: &Arc<Self>) -> JoinHandle<()> {
+        let pool = Arc::downgrade(self);
+        let period = (self.idle_timeout / 4).max(Duration::from_millis(10));
+        let task = async move {
+            loop {
+                tokio::time::sleep(period).await;
+                let Some(pool) = pool.upgrade() else { return };
+                pool.reap_idle().await;
+            }
+        };
+        tokio::spawn(task.instrument(tracing::debug_span!("context_reaper")))
+    }
+
+    async fn reap_idle(&self) {
+        let entries: Vec<_> = self
+            .slots
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+            .into_iter()
+            .collect();
+        for ((cluster_id, _), slot) in entries {
+            let Ok(mut managed) = slot.try_lock() else {
+                continue;
+            };
+            if managed
+                .as_ref()
+                .is_some_and(|m| m.last_used.elapsed() >= self.idle_timeout)
+            {
+                if let Some(context) = managed.take() {
+                    info!(%cluster_id, context_id = %context.id, "destroying an idle managed context");
+                    self.destroy(&ContextRequest {
+                        cluster_id: cluster_id.clone(),
+                        context_id: context.id,
+                    })
+                    .await;
+                }
+            }
+        }
+    }
+
+    async fn destroy(&self, context: &ContextRequest) {
+        match self
+            .client
+            .destroy_context(context, CallOptions::default())
+            .await
+        {
+            Ok(_) => {
+                info!(cluster_id = %context.cluster_id, context_id = %context.context_id, "destroyed a managed context")
+            }
+            Err(error) => {
+                warn!(context_id = %context.context_id, error = %error, "could not destroy a managed context")
+            }
+        }
+    }
+
+    fn slot(&self, key: Key) -> Arc<tokio::sync::Mutex<Option<Managed>>> {
+        self.slots
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .entry(key)
+            .or_default()
+            .clone()
+    }
+
+    fn all_slots(&self) -> Vec<Arc<tokio::sync::Mutex<Option<Managed>>>> {
+        self.slots
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .values()
+            .cloned()
+            .collect()
+    }
+}
+
+/// Polls a new context until it is `Running`; fails when it reaches `Error`
+/// or does not start within [`CONTEXT_START_TIMEOUT`].
+pub async fn wait_until_running(client: &Client, context: &ContextRequest) -> Result<(), Status> {
+    let deadline = Instant::now() + CONTEXT_START_TIMEOUT;
+    let mut delay = Duration::from_millis(50);
+    loop {
+        let status = client
+            .context_status(context, CallOptions::default())
+            .await?;
+        match status.status.as_str() {
+            "Running" => return Ok(()),
+            "Error" => {
+                return Err(Status::unavailable(format!(
+                    "execution context {} on cluster {} failed to start; try again",
+                    context.context_id, context.cluster_id
+                )));
+            }
+            other => debug!(status = other, "waiting for the context to start"),
+        }
+        if Instant::now() + delay > deadline {
+            return Err(Status::deadline_exceeded(format!(
+                "execution context {} did not start within {CONTEXT_START_TIMEOUT:?}",
+                context.context_id
+            )));
+        }
+        tokio::time::sleep(delay).await;
+        delay = (delay * 2).min(Duration::from_secs(2));
+    }
+}

@@ -1,0 +1,155 @@
+//! ExecuteCommand, CommandStatus, CancelCommand and StreamCommandStatus
+//! (REST API 1.2 commands).
+
+use tokio_stream::StreamExt;
+use tonic::Status;
+use tracing::{info, instrument, warn};
+
+use super::{ComputeService, ResponseStream};
+use crate::{
+    convert::{self, ExecuteCommand},
+    databricks::{self, CallOptions, execution::ExecuteCommandRequest},
+    proto::compute as pb,
+};
+
+// === impl ComputeService ===
+
+impl ComputeService {
+    /// Sends the command exactly once. With no caller context it runs in the
+    /// managed one; when Databricks says that context is gone (so the command
+    /// did not run), a new context is made and the command sent to it.
+    #[instrument(skip_all, fields(cluster_id = %request.cluster_id))]
+    pub(super) async fn execute(
+        &self,
+        request: pb::ExecuteCommandRequest,
+    ) -> Result<pb::ExecuteCommandResponse, Status> {
+        let valid = convert::execute_command(&request)?;
+        if let Some(context_id) = &valid.context_id {
+            return Ok(self.send_execute(&valid, context_id).await?);
+        }
+        let context_id = self
+            .contexts
+            .context_for(&valid.cluster_id, valid.language)
+            .await?;
+        match self.send_execute(&valid, &context_id).await {
+            Err(error) if is_context_gone(&error) => {
+                self.contexts
+                    .forget(&valid.cluster_id, valid.language, &context_id)
+                    .await;
+                let context_id = self
+                    .contexts
+                    .context_for(&valid.cluster_id, valid.language)
+                    .await?;
+                Ok(self.send_execute(&valid, &context_id).await?)
+            }
+            result => Ok(result?),
+        }
+    }
+
+    async fn send_execute(
+        &self,
+        valid: &ExecuteCommand,
+        context_id: &str,
+    ) -> Result<pb::ExecuteCommandResponse, databricks::Error> {
+        let body = ExecuteCommandRequest {
+            cluster_id: valid.cluster_id.clone(),
+            context_id: context_id.to_owned(),
+            language: valid.language.to_owned(),
+            command: valid.command.clone(),
+        };
+        let sent = self
+            .client
+            .execute_command(&body, CallOptions::default())
+            .await?;
+        info!(context_id, command_id = %sent.id, "command started");
+        Ok(pb::ExecuteCommandResponse {
+            command_id: sent.id,
+            context_id: context_id.to_owned(),
+        })
+    }
+
+    #[instrument(skip_all, fields(command_id = %request.command_id))]
+    pub(super) async fn read_command_status(
+        &self,
+        request: pb::CommandStatusRequest,
+    ) -> Result<pb::CommandStatusResponse, Status> {
+        let key = convert::command_request(
+            &request.cluster_id,
+            &request.context_id,
+            &request.command_id,
+        )?;
+        self.contexts.touch(&key.context_id);
+        let status = self
+            .client
+            .command_status(&key, CallOptions::default())
+            .await?;
+        Ok(pb::CommandStatusResponse {
+            command: Some(convert::command(status)),
+        })
+    }
+
+    #[instrument(skip_all, fields(command_id = %request.command_id))]
+    pub(super) async fn cancel(
+        &self,
+        request: pb::CancelCommandRequest,
+    ) -> Result<pb::CancelCommandResponse, Status> {
+        let key = convert::command_request(
+            &request.cluster_id,
+            &request.context_id,
+            &request.command_id,
+        )?;
+        let cancelled = self
+            .client
+            .cancel_command(&key, CallOptions::default())
+            .await?;
+        info!("cancel requested");
+        Ok(pb::CancelCommandResponse {
+            command_id: cancelled.id,
+        })
+    }
+
+    /// Subscribes to the shared poll loop of the command.
+    pub(super) fn stream_command(
+        &self,
+        request: pb::StreamCommandStatusRequest,
+    ) -> Result<ResponseStream<pb::StreamCommandStatusResponse>, Status> {
+        let key = convert::command_request(
+            &request.cluster_id,
+            &request.context_id,
+            &request.command_id,
+        )?;
+        self.contexts.touch(&key.context_id);
+        let client = self.client.clone();
+        let poll_key = key.clone();
+        let poll = move || {
+            let client = client.clone();
+            let key = poll_key.clone();
+            async move {
+                let status = client.command_status(&key, CallOptions::default()).await?;
+                Ok(convert::command(status))
+            }
+        };
+        let updates = self.commands.subscribe(key, poll, convert::is_terminal);
+        Ok(Box::pin(updates.map(|update| {
+            update.map(|command| pb::StreamCommandStatusResponse {
+                command: Some(command),
+            })
+        })))
+    }
+}
+
+/// Databricks refused because the context no longer exists, so the command
+/// did not run and may be sent to a new context.
+fn is_context_gone(error: &databricks::Error) -> bool {
+    let databricks::Error::Api(api) = error else {
+        return false;
+    };
+    let message = api.message.to_ascii_lowercase();
+    let gone = message.contains("contextnotfound")
+        || (message.contains("context")
+            && (message.contains("not found") || message.contains("does not exist")));
+    if gone {
+        warn!(message = %api.message, "Databricks says the execution context is gone");
+    }
+    gone
+}
