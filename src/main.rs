@@ -10,12 +10,13 @@ use databricks_grpc::{
     config::{DatabricksConfig, Environment, Overrides, Secret},
     databricks::Client,
     emulator::{self, EmulatorConfig, EmulatorHandle, Pace},
+    hub::Backoff,
     server,
-    service::ComputeService,
+    service::{ComputeService, ServiceOptions},
     telemetry::{self, LogFormat},
 };
 use tokio::net::TcpListener;
-use tracing::{info, warn};
+use tracing::info;
 
 /// A typed gRPC API in front of the Databricks Libraries and Command Execution
 /// REST APIs.
@@ -38,8 +39,10 @@ enum Command {
     Serve(ServeArgs),
     /// Run the Databricks emulator alone, for SDKs, curl and tests.
     ///
-    /// Emulates the Libraries API 2.0 and the cluster endpoints it needs,
-    /// with two seeded clusters. Prints its URL, token and cluster ids.
+    /// Emulates the Libraries API 2.0, the cluster endpoints it needs, and
+    /// REST API 1.2 command execution, with two seeded clusters. It RUNS the
+    /// Python (in python3 processes) and SQL (in sqlite3) it is sent, so it
+    /// listens on loopback only. Prints its URL, token and cluster ids.
     Emulator(EmulatorArgs),
 }
 
@@ -69,11 +72,23 @@ struct ServeArgs {
     /// Time allowed for one Databricks request, e.g. 60s.
     #[arg(long, default_value = "60s", value_parser = parse_duration)]
     request_timeout: Duration,
+    /// Streaming RPCs poll Databricks this soon after a change...
+    #[arg(long, default_value = "100ms", value_parser = parse_duration)]
+    poll_initial: Duration,
+    /// ...and back off, doubling, to at most this interval. One poll loop
+    /// serves every stream watching the same command or cluster.
+    #[arg(long, default_value = "5s", value_parser = parse_duration)]
+    poll_max: Duration,
+    /// Destroy an execution context the server created (ExecuteCommand
+    /// without context_id) after it has been unused this long.
+    #[arg(long, default_value = "20m", value_parser = parse_duration)]
+    context_idle_timeout: Duration,
 }
 
 #[derive(Debug, Args)]
 struct EmulatorArgs {
-    /// Address to listen on. Loopback by default; port 0 picks a free port.
+    /// Loopback address to listen on; port 0 picks a free port. The emulator
+    /// runs the Python and SQL it is sent, so other addresses are refused.
     #[arg(long, default_value = "127.0.0.1:8433")]
     listen: SocketAddr,
     /// The only bearer token the emulator accepts.
@@ -129,12 +144,23 @@ async fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
     let config = config.with_request_timeout(args.request_timeout);
     info!(host = %config.host, auth = "pat", request_timeout = ?config.request_timeout, "Databricks configuration resolved");
     let client = Client::new(&config)?;
+    if args.poll_initial.is_zero() || args.poll_max < args.poll_initial {
+        anyhow::bail!("--poll-initial must be above zero and at most --poll-max");
+    }
+    let options = ServiceOptions {
+        poll: Backoff {
+            initial: args.poll_initial,
+            max: args.poll_max,
+        },
+        context_idle_timeout: args.context_idle_timeout,
+    };
     let listener = TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("could not listen on {}", args.listen))?;
     let address = listener.local_addr()?;
     print_stdout(&format!("gRPC server listening on {address}"));
-    let served = server::serve(listener, ComputeService::new(client), shutdown_signal()).await;
+    let service = ComputeService::with_options(client, options);
+    let served = server::serve(listener, service, shutdown_signal()).await;
     if let Some(handle) = emulator {
         handle.shutdown();
         handle.join().await?;
@@ -155,8 +181,11 @@ async fn start_emulator(
     token: &str,
     step: Duration,
 ) -> anyhow::Result<EmulatorHandle> {
+    // The emulator runs the code it is sent: never offer that beyond this machine.
     if !listen.ip().is_loopback() {
-        warn!(%listen, "the emulator is listening beyond loopback; anyone who can reach it can use it");
+        anyhow::bail!(
+            "the emulator runs the code it is sent, so it only listens on loopback (127.0.0.1 or ::1), not {listen}"
+        );
     }
     let listener = TcpListener::bind(listen)
         .await
@@ -200,7 +229,7 @@ async fn shutdown_signal() {
     }
 }
 
-/// Parses `500ms`, `2s`, `1m` or a bare number of seconds.
+/// Parses `500ms`, `2s`, `1m`, `1h` or a bare number of seconds.
 fn parse_duration(text: &str) -> Result<Duration, String> {
     let text = text.trim();
     let (number, unit) = text
@@ -213,7 +242,8 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
         "ms" => value / 1000.0,
         "s" => value,
         "m" => value * 60.0,
-        _ => return Err(format!("{text:?} has an unknown unit; use ms, s or m")),
+        "h" => value * 3600.0,
+        _ => return Err(format!("{text:?} has an unknown unit; use ms, s, m or h")),
     };
     Duration::try_from_secs_f64(seconds).map_err(|error| format!("{text:?}: {error}"))
 }
@@ -230,7 +260,8 @@ mod tests {
         assert_eq!(parse_duration("3"), Ok(Duration::from_secs(3)));
         assert_eq!(parse_duration("1m"), Ok(Duration::from_secs(60)));
         assert!(parse_duration("soon").is_err());
-        assert!(parse_duration("5h").is_err());
+        assert_eq!(parse_duration("20m"), Ok(Duration::from_secs(1200)));
+        assert!(parse_duration("5d").is_err());
     }
 
     #[test]
