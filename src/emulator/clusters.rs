@@ -1,5 +1,6 @@
 //! Handlers of the Clusters API (2.0 and the 2.1 paths newer SDKs call):
-//! get, list, start, restart and delete (terminate).
+//! get, list, start, restart and delete (terminate). Restart and terminate
+//! also shut down the cluster's execution contexts.
 
 use axum::{
     Json, Router,
@@ -82,28 +83,35 @@ async fn list(State(state): State<EmulatorState>) -> Json<Value> {
 }
 
 async fn start(state: State<EmulatorState>, body: Bytes) -> Result<Json<Value>, ErrorResponse> {
-    change(state, &body, "start", Store::start)
+    change(&state, &body, "start", Store::start)?;
+    Ok(Json(json!({})))
 }
 
 async fn restart(state: State<EmulatorState>, body: Bytes) -> Result<Json<Value>, ErrorResponse> {
-    change(state, &body, "restart", Store::restart)
+    let cluster_id = change(&state, &body, "restart", Store::restart)?;
+    let why = format!("cluster {cluster_id} was restarted");
+    state.execution().end_cluster(&cluster_id, &why).await;
+    Ok(Json(json!({})))
 }
 
 async fn delete(state: State<EmulatorState>, body: Bytes) -> Result<Json<Value>, ErrorResponse> {
-    change(state, &body, "terminate", Store::terminate)
+    let cluster_id = change(&state, &body, "terminate", Store::terminate)?;
+    let why = format!("cluster {cluster_id} was terminated");
+    state.execution().end_cluster(&cluster_id, &why).await;
+    Ok(Json(json!({})))
 }
 
-/// Applies a `{"cluster_id"}` operation and answers `{}`.
+/// Applies a `{"cluster_id"}` operation; answers the cluster id.
 fn change(
-    State(state): State<EmulatorState>,
+    State(state): &State<EmulatorState>,
     body: &Bytes,
     action: &str,
     apply: fn(&mut Store, &str) -> Result<(), ErrorResponse>,
-) -> Result<Json<Value>, ErrorResponse> {
+) -> Result<String, ErrorResponse> {
     let cluster_id = request::required_string(&request::object(body)?, "cluster_id")?;
     tracing::debug!(%cluster_id, action, "cluster operation");
     state.with_store(Access::Other, |store| apply(store, &cluster_id))?;
-    Ok(Json(json!({})))
+    Ok(cluster_id)
 }
 
 fn render(view: ClusterView) -> ClusterJson {

@@ -1,6 +1,7 @@
 //! Databricks error responses: an HTTP status plus an `ApiErrorBody`
-//! (`{"error_code": ..., "message": ...}`), built by name so that every
-//! handler words the same failure the same way.
+//! (`{"error_code": ..., "message": ...}`, or `{"error": ...}` for the
+//! REST API 1.2 failures that Databricks reports that way), built by name so
+//! that every handler words the same failure the same way.
 
 use axum::{
     Json,
@@ -58,6 +59,66 @@ impl ErrorResponse {
         Self::text(StatusCode::BAD_REQUEST, "INVALID_STATE", message)
     }
 
+    /// A REST API 1.2 failure: `{"error": "<text>"}` with no `error_code`.
+    fn legacy(status: StatusCode, error: String) -> Self {
+        let body = ApiErrorBody {
+            error: Some(error),
+            ..ApiErrorBody::default()
+        };
+        Self { status, body }
+    }
+
+    /// 400 `INVALID_STATE` "Cluster `id` is not running." (1.2 calls on a
+    /// cluster that is not `RUNNING`).
+    pub(crate) fn cluster_not_running(cluster_id: &str) -> Self {
+        let message = format!("Cluster {cluster_id} is not running.");
+        Self::text(StatusCode::BAD_REQUEST, "INVALID_STATE", message)
+    }
+
+    /// 400 `{"error": "ContextNotFound: ..."}`.
+    pub(crate) fn context_not_found(cluster_id: &str, context_id: &str) -> Self {
+        Self::legacy(
+            StatusCode::BAD_REQUEST,
+            format!(
+                "ContextNotFound: Execution context {context_id} not found on cluster {cluster_id}"
+            ),
+        )
+    }
+
+    /// 400 `{"error": "CommandNotFound: ..."}`.
+    pub(crate) fn command_not_found(cluster_id: &str, context_id: &str, command_id: &str) -> Self {
+        Self::legacy(
+            StatusCode::BAD_REQUEST,
+            format!(
+                "CommandNotFound: Command {command_id} not found in execution context \
+                 {context_id} on cluster {cluster_id}"
+            ),
+        )
+    }
+
+    /// 400 `{"error": "Too many execution contexts ..."}`, the text the
+    /// Databricks driver gives when a cluster already has `limit` contexts.
+    pub(crate) fn too_many_contexts(limit: usize) -> Self {
+        Self::legacy(
+            StatusCode::BAD_REQUEST,
+            format!(
+                "Too many execution contexts are open right now.(Limit set currently to {limit})"
+            ),
+        )
+    }
+
+    /// 500 `{"error": ...}` when the context's interpreter cannot be started.
+    pub(crate) fn no_interpreter(python: &str, detail: impl std::fmt::Display) -> Self {
+        Self::legacy(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!(
+                "ExecutionContextStartException: the emulator could not start the Python \
+                 interpreter '{python}' that runs execution contexts: {detail}. Install python3 \
+                 or choose an interpreter with EmulatorConfig::with_python."
+            ),
+        )
+    }
+
     /// 400 `MALFORMED_REQUEST` for a body that is not the JSON object expected.
     pub(crate) fn malformed(detail: impl std::fmt::Display) -> Self {
         let message = format!("Invalid JSON given in the body of the request - {detail}");
@@ -103,6 +164,7 @@ impl IntoResponse for ErrorResponse {
             .body
             .message
             .as_deref()
+            .or(self.body.error.as_deref())
             .and_then(|message| HeaderValue::from_str(message).ok());
         let mut response = (self.status, Json(self.body)).into_response();
         // Databricks repeats the human reason in a header; SDKs may log it.

@@ -14,7 +14,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 
-use super::{EmulatorState, errors::ErrorResponse};
+use super::{EmulatorState, errors::ErrorResponse, request};
 
 /// The largest request body the emulator reads.
 const MAX_BODY: usize = 16 * 1024 * 1024;
@@ -31,7 +31,8 @@ pub struct JournalEntry {
     pub path: String,
     /// The raw query string, without the `?`.
     pub query: Option<String>,
-    /// The body, when it was JSON.
+    /// The body, when it was JSON (or a form, recorded as an object of
+    /// strings).
     pub body: Option<serde_json::Value>,
     /// The response status code.
     pub status: u16,
@@ -82,7 +83,12 @@ pub(crate) async fn record(
     };
     let response = match to_bytes(body, MAX_BODY).await {
         Ok(bytes) => {
-            entry.body = serde_json::from_slice(&bytes).ok();
+            entry.body = serde_json::from_slice(&bytes).ok().or_else(|| {
+                request::is_form(&parts.headers)
+                    .then(|| request::form_object(&bytes))
+                    .flatten()
+                    .map(serde_json::Value::Object)
+            });
             next.run(Request::from_parts(parts, Body::from(bytes)))
                 .await
         }

@@ -1,6 +1,8 @@
 //! An in-process emulator of the Databricks REST endpoints this crate uses
-//! (Libraries API 2.0 and the cluster calls around it), faithful enough for
-//! the official SDKs and deterministic enough for tests.
+//! (Libraries API 2.0, the cluster calls around it, and REST API 1.2 command
+//! execution), faithful enough for the official SDKs and deterministic
+//! enough for tests. Execution contexts are real local `python3` processes:
+//! the emulator runs the code it is sent, so serve it on loopback only.
 //!
 //! [`app`] builds the axum `Router` over an [`EmulatorState`] (test it with
 //! `oneshot`); [`spawn`] serves it on a listener the caller bound and returns
@@ -10,8 +12,9 @@
 //!
 //! Layout: `state` (shared state and pace), `store` (clusters and
 //! libraries), `lifecycle` (the pure state machine), `catalogue` (what
-//! resolves), `libraries` and `clusters` (handlers), `request` (body
-//! parsing), `auth`, `journal` (middleware) and `errors` (error bodies).
+//! resolves), `libraries` and `clusters` (handlers), `execution` (1.2
+//! contexts and commands, with their processes), `request` (body parsing),
+//! `auth`, `journal` (middleware) and `errors` (error bodies).
 
 use std::{fmt::Write as _, net::SocketAddr, time::Duration};
 
@@ -23,6 +26,7 @@ mod auth;
 mod catalogue;
 mod clusters;
 mod errors;
+mod execution;
 mod journal;
 mod libraries;
 mod lifecycle;
@@ -39,6 +43,10 @@ pub const DEFAULT_TOKEN: &str = "dapi-emulator-token";
 pub const RUNNING_CLUSTER_ID: &str = "0101-120000-running1";
 /// A seeded cluster that is `TERMINATED` (name `emulator-terminated`).
 pub const TERMINATED_CLUSTER_ID: &str = "0101-120000-stopped2";
+/// The interpreter execution contexts run unless configured otherwise.
+pub const DEFAULT_PYTHON: &str = "python3";
+/// How long [`EmulatorHandle::join`] waits for context processes to die.
+const STOP_CONTEXTS_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// How lifecycles advance. One step moves every cluster transition
 /// (`PENDING`→`RUNNING`, `RESTARTING`→`RUNNING`, `TERMINATING`→`TERMINATED`)
@@ -62,6 +70,9 @@ pub struct EmulatorConfig {
     pub token: String,
     /// How lifecycles advance.
     pub pace: Pace,
+    /// The Python 3.8+ interpreter that runs execution contexts: a path, or
+    /// a name looked up on `PATH`.
+    pub python: String,
 }
 
 /// A running emulator: its address, its state, and the means to stop it.
@@ -85,11 +96,12 @@ impl Default for Pace {
 // === impl EmulatorConfig ===
 
 impl Default for EmulatorConfig {
-    /// [`DEFAULT_TOKEN`] and the default [`Pace`].
+    /// [`DEFAULT_TOKEN`], the default [`Pace`] and [`DEFAULT_PYTHON`].
     fn default() -> Self {
         Self {
             token: DEFAULT_TOKEN.to_owned(),
             pace: Pace::default(),
+            python: DEFAULT_PYTHON.to_owned(),
         }
     }
 }
@@ -106,6 +118,12 @@ impl EmulatorConfig {
         self.pace = pace;
         self
     }
+
+    /// Run execution contexts with `python` (a path or a name on `PATH`).
+    pub fn with_python(mut self, python: impl Into<String>) -> Self {
+        self.python = python.into();
+        self
+    }
 }
 
 impl std::fmt::Debug for EmulatorConfig {
@@ -113,6 +131,7 @@ impl std::fmt::Debug for EmulatorConfig {
         f.debug_struct("EmulatorConfig")
             .field("token", &"<redacted>")
             .field("pace", &self.pace)
+            .field("python", &self.python)
             .finish()
     }
 }
@@ -123,6 +142,7 @@ pub fn app(state: EmulatorState) -> Router {
     Router::new()
         .merge(libraries::routes())
         .merge(clusters::routes())
+        .merge(execution::routes())
         .fallback(errors::no_endpoint)
         .method_not_allowed_fallback(errors::no_endpoint)
         .layer(middleware::from_fn_with_state(
@@ -243,18 +263,40 @@ impl EmulatorHandle {
         self.state.seed_workspace(clusters, libraries_per_cluster);
     }
 
-    /// Starts a graceful shutdown; [`join`](Self::join) waits for it.
-    pub fn shutdown(&self) {
-        self.shutdown.send_replace(true);
+    /// How many execution-context processes are alive (each context has
+    /// one until it is destroyed, its cluster stops, or its process dies).
+    pub fn live_contexts(&self) -> usize {
+        self.state.live_contexts()
     }
 
-    /// Waits for the server to stop, re-raising a panic of its task.
+    /// The process ids of the contexts that have a process, to prove in
+    /// tests that none outlives its context.
+    pub fn context_pids(&self) -> Vec<u32> {
+        self.state.execution().pids()
+    }
+
+    /// Starts a graceful shutdown and kills every execution-context process;
+    /// [`join`](Self::join) waits for both.
+    pub fn shutdown(&self) {
+        self.shutdown.send_replace(true);
+        self.state.execution().shutdown();
+    }
+
+    /// Waits for the server to stop and (for a few seconds at most) for the
+    /// context processes to be reaped, re-raising a panic of the server task.
     ///
     /// # Errors
     ///
     /// What the server returned, or an error if its task was cancelled.
     pub async fn join(self) -> std::io::Result<()> {
-        match self.task.await {
+        let served = self.task.await;
+        // Contexts created by requests in flight at shutdown go too.
+        self.state.execution().shutdown();
+        self.state
+            .execution()
+            .wait_stopped(STOP_CONTEXTS_TIMEOUT)
+            .await;
+        match served {
             Ok(result) => result,
             Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
             Err(error) => Err(std::io::Error::other(error)),

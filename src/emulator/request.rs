@@ -4,7 +4,11 @@
 
 use std::collections::HashMap;
 
-use axum::{body::Bytes, extract::Query, http::Uri};
+use axum::{
+    body::Bytes,
+    extract::Query,
+    http::{HeaderMap, Uri, header::CONTENT_TYPE},
+};
 use serde_json::{Map, Value};
 
 use super::errors::ErrorResponse;
@@ -31,6 +35,32 @@ pub(crate) fn object(body: &Bytes) -> Result<Map<String, Value>, ErrorResponse> 
         Value::Object(map) => Ok(map),
         _ => Err(ErrorResponse::malformed("expected a JSON object")),
     }
+}
+
+/// Whether the request's body is a form (`application/x-www-form-urlencoded`),
+/// as legacy REST API 1.2 clients send.
+pub(crate) fn is_form(headers: &HeaderMap) -> bool {
+    headers.get(CONTENT_TYPE).is_some_and(|value| {
+        value
+            .as_bytes()
+            .starts_with(b"application/x-www-form-urlencoded")
+    })
+}
+
+/// The fields of a form-urlencoded body as JSON strings; `None` when the
+/// body is not a valid form.
+pub(crate) fn form_object(body: &Bytes) -> Option<Map<String, Value>> {
+    let text = std::str::from_utf8(body).ok()?;
+    // Forms are percent-encoded like query strings, so axum's query parser
+    // decodes them once they are put after a `?`.
+    let uri: Uri = format!("/?{}", text.trim()).parse().ok()?;
+    let Query(fields) = Query::<HashMap<String, String>>::try_from_uri(&uri).ok()?;
+    Some(
+        fields
+            .into_iter()
+            .map(|(k, v)| (k, Value::String(v)))
+            .collect(),
+    )
 }
 
 /// The non-empty string `field` of `map`.

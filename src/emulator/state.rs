@@ -1,11 +1,14 @@
 //! The shared state behind every handler: the token, the store, the pace at
-//! which the store's lifecycles advance, and the journal.
+//! which the store's lifecycles advance, the execution contexts, and the
+//! journal.
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use tokio::time::Instant;
 
-use super::{EmulatorConfig, JournalEntry, Pace, journal::Journal, store::Store};
+use super::{
+    EmulatorConfig, JournalEntry, Pace, execution::Execution, journal::Journal, store::Store,
+};
 
 /// Whether a request is one of the status reads that advance the workspace
 /// by one step in [`Pace::PerRead`] mode.
@@ -30,6 +33,7 @@ struct Inner {
     pace: Pace,
     started: Instant,
     workspace: Mutex<Workspace>,
+    execution: Execution,
     journal: Journal,
 }
 
@@ -53,6 +57,7 @@ impl EmulatorState {
             pace: config.pace,
             started: Instant::now(),
             workspace: Mutex::new(workspace),
+            execution: Execution::new(config.python),
             journal: Journal::default(),
         };
         Self {
@@ -87,6 +92,15 @@ impl EmulatorState {
         self.lock()
             .store
             .seed_workspace(clusters, libraries_per_cluster);
+    }
+
+    /// How many execution-context processes are alive.
+    pub fn live_contexts(&self) -> usize {
+        self.inner.execution.live()
+    }
+
+    pub(crate) fn execution(&self) -> &Execution {
+        &self.inner.execution
     }
 
     pub(crate) fn journal_log(&self) -> &Journal {

@@ -8,9 +8,10 @@ use databricks_grpc::{
     config::{DatabricksConfig, Secret},
     databricks::Client,
     emulator::{self, EmulatorConfig, EmulatorHandle, JournalEntry, Pace},
+    hub::Backoff,
     proto::compute::{self as pb, compute_service_client::ComputeServiceClient},
     server,
-    service::ComputeService,
+    service::{ComputeService, ServiceOptions},
 };
 use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
 use tonic::transport::Channel;
@@ -25,6 +26,9 @@ pub struct TestApp {
     pub client: ComputeServiceClient<Channel>,
     pub channel: Channel,
     pub emulator: Option<EmulatorHandle>,
+    grpc_addr: std::net::SocketAddr,
+    /// A clone of the served service, to inspect poll loops and contexts.
+    pub service: ComputeService,
     shutdown: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<()>>,
 }
@@ -51,12 +55,20 @@ impl TestApp {
         let config = DatabricksConfig::new(host, token)
             .unwrap()
             .with_request_timeout(Duration::from_secs(5));
-        let service = ComputeService::new(Client::new(&config).unwrap());
+        let options = ServiceOptions {
+            poll: Backoff {
+                initial: Duration::from_millis(50),
+                max: Duration::from_millis(400),
+            },
+            ..ServiceOptions::default()
+        };
+        let service = ComputeService::with_options(Client::new(&config).unwrap(), options);
+        let served = service.clone();
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let grpc_addr = listener.local_addr().unwrap();
         let (shutdown, stop) = oneshot::channel::<()>();
         let server = tokio::spawn(async move {
-            server::serve(listener, service, async {
+            server::serve(listener, served, async {
                 let _ = stop.await;
             })
             .await
@@ -72,9 +84,16 @@ impl TestApp {
             client: ComputeServiceClient::new(channel.clone()),
             channel,
             emulator: None,
+            grpc_addr,
+            service,
             shutdown: Some(shutdown),
             server: Some(server),
         }
+    }
+
+    /// The gRPC server's address, for extra connections.
+    pub fn grpc_addr(&self) -> std::net::SocketAddr {
+        self.grpc_addr
     }
 
     pub fn emulator(&self) -> &EmulatorHandle {
@@ -90,14 +109,20 @@ impl TestApp {
             .collect()
     }
 
-    /// Stops the server and the emulator, re-raising panics of either.
-    pub async fn stop(mut self) {
+    /// Stops the gRPC server (which destroys its managed contexts), leaving
+    /// the emulator running; re-raises a server panic.
+    pub async fn stop_server(&mut self) {
         if let Some(shutdown) = self.shutdown.take() {
             let _ = shutdown.send(());
         }
         if let Some(server) = self.server.take() {
             server.await.unwrap();
         }
+    }
+
+    /// Stops the server and the emulator, re-raising panics of either.
+    pub async fn stop(mut self) {
+        self.stop_server().await;
         if let Some(emulator) = self.emulator.take() {
             emulator.shutdown();
             emulator.join().await.unwrap();
@@ -163,4 +188,15 @@ fn init_test_logs() {
             databricks_grpc::telemetry::init(Default::default(), std::io::stderr);
         }
     });
+}
+
+/// Polls `condition` every few milliseconds until it holds, failing after 10 s.
+pub async fn eventually(what: &str, mut condition: impl FnMut() -> bool) {
+    let waited = tokio::time::timeout(Duration::from_secs(10), async {
+        while !condition() {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await;
+    assert!(waited.is_ok(), "timed out waiting for: {what}");
 }

@@ -9,9 +9,11 @@
     unreachable_pub
 )]
 
+mod commands;
 mod errors;
 mod helpers;
 mod large_workspace;
 mod libraries;
 mod secrets;
 mod server;
+mod streaming;

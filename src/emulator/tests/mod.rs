@@ -1,7 +1,8 @@
 //! Router tests through `oneshot`, with the helpers they share: protocol
 //! concerns (auth, 404s, journal) in `protocol.rs`, the APIs in
-//! `libraries.rs`, `lifecycle.rs` and `clusters.rs`, and the spawned server
-//! in `handle.rs`.
+//! `libraries.rs`, `lifecycle.rs` and `clusters.rs`, REST API 1.2 execution
+//! in `commands.rs`, `queue.rs`, `contexts.rs` and `refusals.rs` (helpers in
+//! `execution.rs`), and the spawned server in `handle.rs`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -17,10 +18,15 @@ use tower::ServiceExt as _;
 use super::{DEFAULT_TOKEN, EmulatorConfig, EmulatorState, Pace, app};
 
 mod clusters;
+mod commands;
+mod contexts;
+mod execution;
 mod handle;
 mod libraries;
 mod lifecycle;
 mod protocol;
+mod queue;
+mod refusals;
 
 /// An emulator served in memory.
 struct Emu {

@@ -1,0 +1,195 @@
+//! Handlers of REST API 1.2 execution: contexts (create, status, destroy)
+//! and commands (execute, status, cancel). Bodies are JSON or, as legacy
+//! clients send them, form-urlencoded; parameters are camelCase.
+
+use std::collections::HashMap;
+
+use axum::{
+    Json, Router,
+    body::Bytes,
+    extract::{Query, State},
+    http::{HeaderMap, Uri},
+    routing::{get, post},
+};
+use serde_json::{Map, Value};
+
+use crate::{
+    databricks::execution::{
+        CommandRequest, CommandStatusResponse, ContextRequest, ContextStatusResponse,
+        CreateContextRequest, ExecuteCommandRequest, IdResponse,
+    },
+    emulator::{
+        EmulatorState, errors::ErrorResponse, lifecycle::ClusterState, request, state::Access,
+    },
+};
+
+/// The languages a context or command may name.
+const LANGUAGES: [&str; 4] = ["python", "scala", "sql", "r"];
+
+/// The REST API 1.2 execution routes.
+pub(crate) fn routes() -> Router<EmulatorState> {
+    Router::new()
+        .route("/api/1.2/contexts/create", post(create))
+        .route("/api/1.2/contexts/status", get(context_status))
+        .route("/api/1.2/contexts/destroy", post(destroy))
+        .route("/api/1.2/commands/execute", post(execute))
+        .route("/api/1.2/commands/status", get(command_status))
+        .route("/api/1.2/commands/cancel", post(cancel))
+}
+
+async fn create(
+    State(state): State<EmulatorState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<IdResponse>, ErrorResponse> {
+    let fields = fields(&headers, &body)?;
+    let request = CreateContextRequest {
+        cluster_id: request::required_string(&fields, "clusterId")?,
+        language: language(&fields)?,
+    };
+    require_cluster(&state, &request.cluster_id, true)?;
+    let id = state.execution().create(&request.cluster_id).await?;
+    tracing::debug!(cluster_id = %request.cluster_id, context_id = %id, language = %request.language, "context created");
+    Ok(Json(IdResponse { id }))
+}
+
+async fn context_status(
+    State(state): State<EmulatorState>,
+    uri: Uri,
+) -> Result<Json<ContextStatusResponse>, ErrorResponse> {
+    let query = query(&uri)?;
+    let request = ContextRequest {
+        cluster_id: query_field(&query, "clusterId")?,
+        context_id: query_field(&query, "contextId")?,
+    };
+    require_cluster(&state, &request.cluster_id, false)?;
+    state.execution().context_status(&request).map(Json)
+}
+
+async fn destroy(
+    State(state): State<EmulatorState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<IdResponse>, ErrorResponse> {
+    let fields = fields(&headers, &body)?;
+    let request = ContextRequest {
+        cluster_id: request::required_string(&fields, "clusterId")?,
+        context_id: request::required_string(&fields, "contextId")?,
+    };
+    require_cluster(&state, &request.cluster_id, false)?;
+    state.execution().destroy(&request).await?;
+    tracing::debug!(context_id = %request.context_id, "context destroyed");
+    Ok(Json(IdResponse {
+        id: request.context_id,
+    }))
+}
+
+async fn execute(
+    State(state): State<EmulatorState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<IdResponse>, ErrorResponse> {
+    let fields = fields(&headers, &body)?;
+    let request = ExecuteCommandRequest {
+        cluster_id: request::required_string(&fields, "clusterId")?,
+        context_id: request::required_string(&fields, "contextId")?,
+        language: language(&fields)?,
+        command: match fields.get("command") {
+            Some(Value::String(command)) => command.clone(),
+            _ => return Err(ErrorResponse::missing_field("command")),
+        },
+    };
+    require_cluster(&state, &request.cluster_id, true)?;
+    let context = ContextRequest {
+        cluster_id: request.cluster_id,
+        context_id: request.context_id,
+    };
+    let id = state
+        .execution()
+        .execute(&context, request.language, request.command)?;
+    tracing::debug!(context_id = %context.context_id, command_id = %id, "command queued");
+    Ok(Json(IdResponse { id }))
+}
+
+async fn command_status(
+    State(state): State<EmulatorState>,
+    uri: Uri,
+) -> Result<Json<CommandStatusResponse>, ErrorResponse> {
+    let query = query(&uri)?;
+    let request = CommandRequest {
+        cluster_id: query_field(&query, "clusterId")?,
+        context_id: query_field(&query, "contextId")?,
+        command_id: query_field(&query, "commandId")?,
+    };
+    require_cluster(&state, &request.cluster_id, false)?;
+    state.execution().command_status(&request).map(Json)
+}
+
+async fn cancel(
+    State(state): State<EmulatorState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<IdResponse>, ErrorResponse> {
+    let fields = fields(&headers, &body)?;
+    let request = CommandRequest {
+        cluster_id: request::required_string(&fields, "clusterId")?,
+        context_id: request::required_string(&fields, "contextId")?,
+        command_id: request::required_string(&fields, "commandId")?,
+    };
+    require_cluster(&state, &request.cluster_id, false)?;
+    state.execution().cancel(&request)?;
+    tracing::debug!(command_id = %request.command_id, "command cancel requested");
+    Ok(Json(IdResponse {
+        id: request.command_id,
+    }))
+}
+
+/// The body's fields, from JSON or a form.
+fn fields(headers: &HeaderMap, body: &Bytes) -> Result<Map<String, Value>, ErrorResponse> {
+    if request::is_form(headers) {
+        request::form_object(body)
+            .ok_or_else(|| ErrorResponse::malformed("the form body could not be decoded"))
+    } else {
+        request::object(body)
+    }
+}
+
+/// The `language` field, lower-cased; one of [`LANGUAGES`].
+fn language(fields: &Map<String, Value>) -> Result<String, ErrorResponse> {
+    let language = request::required_string(fields, "language")?.to_ascii_lowercase();
+    if LANGUAGES.contains(&language.as_str()) {
+        Ok(language)
+    } else {
+        Err(ErrorResponse::invalid_parameter(format!(
+            "Invalid value for field language: expected one of python, scala, sql, r, got '{language}'"
+        )))
+    }
+}
+
+fn query(uri: &Uri) -> Result<HashMap<String, String>, ErrorResponse> {
+    let Query(query) = Query::try_from_uri(uri).map_err(|rejection| {
+        ErrorResponse::invalid_parameter(format!("Invalid query string: {rejection}"))
+    })?;
+    Ok(query)
+}
+
+fn query_field(query: &HashMap<String, String>, field: &str) -> Result<String, ErrorResponse> {
+    match query.get(field) {
+        Some(value) if !value.is_empty() => Ok(value.clone()),
+        _ => Err(ErrorResponse::missing_field(field)),
+    }
+}
+
+/// Refuses an unknown cluster and, when `running` is asked, one that is not
+/// `RUNNING` (the emulator has no `RESIZING`).
+fn require_cluster(
+    state: &EmulatorState,
+    cluster_id: &str,
+    running: bool,
+) -> Result<(), ErrorResponse> {
+    let view = state.with_store(Access::Other, |store| store.cluster(cluster_id))?;
+    if running && view.state != ClusterState::Running {
+        return Err(ErrorResponse::cluster_not_running(cluster_id));
+    }
+    Ok(())
+}
