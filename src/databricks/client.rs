@@ -5,19 +5,9 @@ use std::time::Duration;
 
 use http::{HeaderMap, HeaderValue, Method, header};
 use serde::{Serialize, de::DeserializeOwned};
-use tracing::{debug, instrument};
+use tracing::debug;
 
-use super::{
-    error::{ApiError, Error},
-    execution::{
-        CommandRequest, CommandStatusResponse, ContextRequest, ContextStatusResponse,
-        CreateContextRequest, ExecuteCommandRequest, IdResponse,
-    },
-    models::{
-        AllClusterStatuses, ClusterDetails, ClusterIdRequest, ClusterLibraryStatuses,
-        LibrariesRequest,
-    },
-};
+use super::error::{ApiError, Error};
 use crate::config::DatabricksConfig;
 
 /// `User-Agent` sent on every request, SDK style (`key/value` tokens), e.g.
@@ -81,149 +71,7 @@ impl Client {
         &self.host
     }
 
-    /// `POST /api/2.0/libraries/install`.
-    #[instrument(skip_all, fields(cluster_id = %request.cluster_id, libraries = request.libraries.len()))]
-    pub async fn install(
-        &self,
-        request: &LibrariesRequest,
-        options: CallOptions,
-    ) -> Result<(), Error> {
-        self.post::<_, serde_json::Value>("/api/2.0/libraries/install", request, options)
-            .await
-            .map(drop)
-    }
-
-    /// `POST /api/2.0/libraries/uninstall`.
-    #[instrument(skip_all, fields(cluster_id = %request.cluster_id, libraries = request.libraries.len()))]
-    pub async fn uninstall(
-        &self,
-        request: &LibrariesRequest,
-        options: CallOptions,
-    ) -> Result<(), Error> {
-        self.post::<_, serde_json::Value>("/api/2.0/libraries/uninstall", request, options)
-            .await
-            .map(drop)
-    }
-
-    /// `GET /api/2.0/libraries/cluster-status?cluster_id=`.
-    #[instrument(skip(self, options))]
-    pub async fn cluster_status(
-        &self,
-        cluster_id: &str,
-        options: CallOptions,
-    ) -> Result<ClusterLibraryStatuses, Error> {
-        self.get(
-            "/api/2.0/libraries/cluster-status",
-            &[("cluster_id", cluster_id)],
-            options,
-        )
-        .await
-    }
-
-    /// `GET /api/2.0/libraries/all-cluster-statuses`.
-    #[instrument(skip_all)]
-    pub async fn all_cluster_statuses(
-        &self,
-        options: CallOptions,
-    ) -> Result<AllClusterStatuses, Error> {
-        self.get("/api/2.0/libraries/all-cluster-statuses", &[], options)
-            .await
-    }
-
-    /// `GET /api/2.0/clusters/get?cluster_id=`.
-    #[instrument(skip(self, options))]
-    pub async fn get_cluster(
-        &self,
-        cluster_id: &str,
-        options: CallOptions,
-    ) -> Result<ClusterDetails, Error> {
-        let request = ClusterIdRequest {
-            cluster_id: cluster_id.to_owned(),
-        };
-        self.get(
-            "/api/2.0/clusters/get",
-            &[("cluster_id", &request.cluster_id)],
-            options,
-        )
-        .await
-    }
-
-    /// `POST /api/1.2/contexts/create`. Not idempotent: each success uses
-    /// one of the cluster's execution context slots.
-    #[instrument(skip_all, fields(cluster_id = %request.cluster_id, language = %request.language))]
-    pub async fn create_context(
-        &self,
-        request: &CreateContextRequest,
-        options: CallOptions,
-    ) -> Result<IdResponse, Error> {
-        self.post("/api/1.2/contexts/create", request, options)
-            .await
-    }
-
-    /// `GET /api/1.2/contexts/status?clusterId=&contextId=`.
-    #[instrument(skip_all, fields(cluster_id = %request.cluster_id, context_id = %request.context_id))]
-    pub async fn context_status(
-        &self,
-        request: &ContextRequest,
-        options: CallOptions,
-    ) -> Result<ContextStatusResponse, Error> {
-        let query = [
-            ("clusterId", request.cluster_id.as_str()),
-            ("contextId", request.context_id.as_str()),
-        ];
-        self.get("/api/1.2/contexts/status", &query, options).await
-    }
-
-    /// `POST /api/1.2/contexts/destroy`.
-    #[instrument(skip_all, fields(cluster_id = %request.cluster_id, context_id = %request.context_id))]
-    pub async fn destroy_context(
-        &self,
-        request: &ContextRequest,
-        options: CallOptions,
-    ) -> Result<IdResponse, Error> {
-        self.post("/api/1.2/contexts/destroy", request, options)
-            .await
-    }
-
-    /// `POST /api/1.2/commands/execute`. Not idempotent: sending it twice
-    /// runs the code twice.
-    #[instrument(skip_all, fields(cluster_id = %request.cluster_id, context_id = %request.context_id, language = %request.language))]
-    pub async fn execute_command(
-        &self,
-        request: &ExecuteCommandRequest,
-        options: CallOptions,
-    ) -> Result<IdResponse, Error> {
-        self.post("/api/1.2/commands/execute", request, options)
-            .await
-    }
-
-    /// `GET /api/1.2/commands/status?clusterId=&contextId=&commandId=`.
-    #[instrument(skip_all, fields(command_id = %request.command_id))]
-    pub async fn command_status(
-        &self,
-        request: &CommandRequest,
-        options: CallOptions,
-    ) -> Result<CommandStatusResponse, Error> {
-        let query = [
-            ("clusterId", request.cluster_id.as_str()),
-            ("contextId", request.context_id.as_str()),
-            ("commandId", request.command_id.as_str()),
-        ];
-        self.get("/api/1.2/commands/status", &query, options).await
-    }
-
-    /// `POST /api/1.2/commands/cancel`.
-    #[instrument(skip_all, fields(command_id = %request.command_id))]
-    pub async fn cancel_command(
-        &self,
-        request: &CommandRequest,
-        options: CallOptions,
-    ) -> Result<IdResponse, Error> {
-        self.post("/api/1.2/commands/cancel", request, options)
-            .await
-    }
-
-    async fn get<T: DeserializeOwned>(
+    pub(super) async fn get<T: DeserializeOwned>(
         &self,
         path: &str,
         query: &[(&str, &str)],
@@ -233,7 +81,7 @@ impl Client {
         self.send(Method::GET, path, request, options).await
     }
 
-    async fn post<B: Serialize + ?Sized, T: DeserializeOwned>(
+    pub(super) async fn post<B: Serialize + ?Sized, T: DeserializeOwned>(
         &self,
         path: &str,
         body: &B,

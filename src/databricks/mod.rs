@@ -3,6 +3,8 @@
 pub mod client;
 pub mod error;
 pub mod execution;
+mod execution_api;
+mod libraries_api;
 pub mod models;
 
 pub use client::{CallOptions, Client};

@@ -1,0 +1,82 @@
+//! Libraries API 2.0 and the cluster read it needs, on [`Client`].
+
+use tracing::instrument;
+
+use super::{
+    CallOptions, Client, Error,
+    models::{
+        AllClusterStatuses, ClusterDetails, ClusterIdRequest, ClusterLibraryStatuses,
+        LibrariesRequest,
+    },
+};
+
+// === impl Client ===
+
+impl Client {
+    /// `POST /api/2.0/libraries/install`.
+    #[instrument(skip_all, fields(cluster_id = %request.cluster_id, libraries = request.libraries.len()))]
+    pub async fn install(
+        &self,
+        request: &LibrariesRequest,
+        options: CallOptions,
+    ) -> Result<(), Error> {
+        self.post::<_, serde_json::Value>("/api/2.0/libraries/install", request, options)
+            .await
+            .map(drop)
+    }
+
+    /// `POST /api/2.0/libraries/uninstall`.
+    #[instrument(skip_all, fields(cluster_id = %request.cluster_id, libraries = request.libraries.len()))]
+    pub async fn uninstall(
+        &self,
+        request: &LibrariesRequest,
+        options: CallOptions,
+    ) -> Result<(), Error> {
+        self.post::<_, serde_json::Value>("/api/2.0/libraries/uninstall", request, options)
+            .await
+            .map(drop)
+    }
+
+    /// `GET /api/2.0/libraries/cluster-status?cluster_id=`.
+    #[instrument(skip(self, options))]
+    pub async fn cluster_status(
+        &self,
+        cluster_id: &str,
+        options: CallOptions,
+    ) -> Result<ClusterLibraryStatuses, Error> {
+        self.get(
+            "/api/2.0/libraries/cluster-status",
+            &[("cluster_id", cluster_id)],
+            options,
+        )
+        .await
+    }
+
+    /// `GET /api/2.0/libraries/all-cluster-statuses`.
+    #[instrument(skip_all)]
+    pub async fn all_cluster_statuses(
+        &self,
+        options: CallOptions,
+    ) -> Result<AllClusterStatuses, Error> {
+        self.get("/api/2.0/libraries/all-cluster-statuses", &[], options)
+            .await
+    }
+
+    /// `GET /api/2.0/clusters/get?cluster_id=`.
+    #[instrument(skip(self, options))]
+    pub async fn get_cluster(
+        &self,
+        cluster_id: &str,
+        options: CallOptions,
+    ) -> Result<ClusterDetails, Error> {
+        let request = ClusterIdRequest {
+            cluster_id: cluster_id.to_owned(),
+        };
+        self.get(
+            "/api/2.0/clusters/get",
+            &[("cluster_id", &request.cluster_id)],
+            options,
+        )
+        .await
+    }
+}
