@@ -21,7 +21,9 @@ import time
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Optional
+import shutil
+import tempfile
+from typing import Any, Callable, Optional
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
@@ -350,3 +352,26 @@ def run_check(name: str, body: Callable[[], None]) -> None:
             say(f"{name}: FAIL: {server.name} ignored SIGTERM for 10s (graceful shutdown hangs)\n{server.stderr_tail()}")
             sys.exit(1)
     say(f"{name}: OK ({time.monotonic() - start:.1f}s)")
+
+
+def with_stubs(body: Callable[[Any, Any], None]) -> Callable[[], None]:
+    """A check body that gets (pb2, pb2_grpc) generated into a temporary
+    directory, removed afterwards."""
+
+    def run() -> None:
+        stub_dir = Path(tempfile.mkdtemp(prefix="interop-stubs-"))
+        try:
+            body(*generate_stubs(stub_dir))
+        finally:
+            shutil.rmtree(stub_dir, ignore_errors=True)
+
+    return run
+
+
+def connect(server: "Server", pb2_grpc, timeout_s: float = 10.0):
+    """A ready channel to `server`'s gRPC address and a ComputeService stub on it."""
+    import grpc
+
+    channel = grpc.insecure_channel(server.banner.grpc_addr)
+    grpc.channel_ready_future(channel).result(timeout=timeout_s)
+    return channel, pb2_grpc.ComputeServiceStub(channel)

@@ -7,9 +7,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import shutil
-import tempfile
-from pathlib import Path
 
 import grpc
 
@@ -20,21 +17,10 @@ from common import RUNNING_CLUSTER, STOPPED_CLUSTER, check, say, step
 SETTLED = {"INSTALLED", "FAILED", "SKIPPED", "UNINSTALL_ON_RESTART", "RESTORED"}
 
 
-def main() -> None:
-    stub_dir = Path(tempfile.mkdtemp(prefix="interop-stubs-"))
-    try:
-        run(stub_dir)
-    finally:
-        shutil.rmtree(stub_dir, ignore_errors=True)
-
-
-def run(stub_dir: Path) -> None:
-    pb2, pb2_grpc = common.generate_stubs(stub_dir)
+def run(pb2, pb2_grpc) -> None:
     S = pb2.LibraryInstallStatus
     server = common.start_serve("streaming-serve", ["--library-step", "200ms"])
-    channel = grpc.insecure_channel(server.banner.grpc_addr)
-    grpc.channel_ready_future(channel).result(timeout=10)
-    stub = pb2_grpc.ComputeServiceStub(channel)
+    channel, stub = common.connect(server, pb2_grpc)
 
     good = pb2.Library(pypi=pb2.PythonPyPiLibrary(package="simplejson==3.19.2"))
     bogus = pb2.Library(pypi=pb2.PythonPyPiLibrary(package="no-such-package-interop==0.0.1"))
@@ -107,4 +93,4 @@ def run(stub_dir: Path) -> None:
 
 
 if __name__ == "__main__":
-    common.run_check("grpc_streaming", main)
+    common.run_check("grpc_streaming", common.with_stubs(run))

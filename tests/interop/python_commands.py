@@ -5,30 +5,12 @@ an error command, and a SQL table, against `databricks-grpc serve --emulator`.
 
 from __future__ import annotations
 
-import shutil
-import tempfile
-from pathlib import Path
-
-import grpc
-
 import common
 from common import RUNNING_CLUSTER, check, say, step
 
-
-def main() -> None:
-    stub_dir = Path(tempfile.mkdtemp(prefix="interop-stubs-"))
-    try:
-        run(stub_dir)
-    finally:
-        shutil.rmtree(stub_dir, ignore_errors=True)
-
-
-def run(stub_dir: Path) -> None:
-    pb2, pb2_grpc = common.generate_stubs(stub_dir)
+def run(pb2, pb2_grpc) -> None:
     server = common.start_serve("commands-serve", [])
-    channel = grpc.insecure_channel(server.banner.grpc_addr)
-    grpc.channel_ready_future(channel).result(timeout=10)
-    stub = pb2_grpc.ComputeServiceStub(channel)
+    _, stub = common.connect(server, pb2_grpc)
     Outcome, State = pb2.CommandOutcome, pb2.CommandState
 
     def execute(command: str, language=pb2.LANGUAGE_PYTHON, context_id: str = ""):
@@ -80,6 +62,5 @@ def run(stub_dir: Path) -> None:
     check(len(table.data) == 1 and table.data[0].values[1].string_value == "a", f"rows: {table.data}")
     stub.DestroyContext(pb2.DestroyContextRequest(cluster_id=RUNNING_CLUSTER, context_id=context_id), timeout=30)
 
-
 if __name__ == "__main__":
-    common.run_check("python_commands", main)
+    common.run_check("python_commands", common.with_stubs(run))

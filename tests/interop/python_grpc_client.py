@@ -6,9 +6,6 @@ RPCs are in grpc_streaming.py).
 
 from __future__ import annotations
 
-import shutil
-import tempfile
-from pathlib import Path
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
@@ -49,22 +46,11 @@ def expect_error(what: str, code: grpc.StatusCode, call):
     raise common.CheckFailed(f"{what}: expected {code.name}, got a response: {resp}")
 
 
-def main() -> None:
-    stub_dir = Path(tempfile.mkdtemp(prefix="interop-stubs-"))
-    try:
-        run(stub_dir)
-    finally:
-        shutil.rmtree(stub_dir, ignore_errors=True)
-
-
-def run(stub_dir: Path) -> None:
-    pb2, pb2_grpc = common.generate_stubs(stub_dir)
+def run(pb2, pb2_grpc) -> None:
     S = pb2.LibraryInstallStatus
 
     server = common.start_serve("python-grpc-serve", ["--library-step", LIBRARY_STEP])
-    channel = grpc.insecure_channel(server.banner.grpc_addr)
-    grpc.channel_ready_future(channel).result(timeout=RPC_TIMEOUT_S)
-    stub = pb2_grpc.ComputeServiceStub(channel)
+    channel, stub = common.connect(server, pb2_grpc, RPC_TIMEOUT_S)
 
     step("grpc.health.v1 Check")
     health = health_pb2_grpc.HealthStub(channel)
@@ -168,4 +154,4 @@ def run(stub_dir: Path) -> None:
 
 
 if __name__ == "__main__":
-    common.run_check("python_grpc_client", main)
+    common.run_check("python_grpc_client", common.with_stubs(run))
