@@ -8,6 +8,7 @@ from __future__ import annotations
 import common
 from common import RUNNING_CLUSTER, check, say, step
 
+
 def run(pb2, pb2_grpc) -> None:
     server = common.start_serve("commands-serve", [])
     _, stub = common.connect(server, pb2_grpc)
@@ -61,6 +62,7 @@ def run(pb2, pb2_grpc) -> None:
     check([c.name for c in table.schema] == ["one", "letter"], f"schema: {table.schema}")
     check(len(table.data) == 1 and table.data[0].values[1].string_value == "a", f"rows: {table.data}")
     stub.DestroyContext(pb2.DestroyContextRequest(cluster_id=RUNNING_CLUSTER, context_id=context_id), timeout=30)
+
 
 if __name__ == "__main__":
     common.run_check("python_commands", common.with_stubs(run))
