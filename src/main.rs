@@ -69,6 +69,19 @@ struct ServeArgs {
     /// as flags are visible to other local users [env: DATABRICKS_TOKEN]
     #[arg(long, conflicts_with = "emulator")]
     token: Option<String>,
+    /// Profile (section) of ~/.databrickscfg to read; the default is
+    /// [__settings__] default_profile, else [DEFAULT]
+    /// [env: DATABRICKS_CONFIG_PROFILE; file: DATABRICKS_CONFIG_FILE]
+    #[arg(long, conflicts_with = "emulator")]
+    profile: Option<String>,
+    /// Force an authentication method: pat, basic or oauth-m2m. Without it,
+    /// the one configured method is used [env: DATABRICKS_AUTH_TYPE]
+    #[arg(long, conflicts_with = "emulator")]
+    auth_type: Option<String>,
+    /// Also look for credentials in ~/.netrc (or $NETRC) when no other
+    /// method is configured (the Databricks SDKs never read it)
+    #[arg(long, conflicts_with = "emulator")]
+    netrc: bool,
     /// Time allowed for one Databricks request, e.g. 60s.
     #[arg(long, default_value = "60s", value_parser = parse_duration)]
     request_timeout: Duration,
@@ -138,11 +151,20 @@ async fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
         let overrides = Overrides {
             host: args.host,
             token: args.token.map(Secret::new),
+            profile: args.profile,
+            auth_type: args.auth_type,
+            netrc: args.netrc,
         };
         (DatabricksConfig::resolve(overrides, &Environment)?, None)
     };
     let config = config.with_request_timeout(args.request_timeout);
-    info!(host = %config.host, auth = "pat", request_timeout = ?config.request_timeout, "Databricks configuration resolved");
+    info!(
+        host = %config.host,
+        auth = config.credentials.auth_type(),
+        source = %config.source,
+        request_timeout = ?config.request_timeout,
+        "Databricks configuration resolved"
+    );
     let client = Client::new(&config)?;
     if args.poll_initial.is_zero() || args.poll_max < args.poll_initial {
         anyhow::bail!("--poll-initial must be above zero and at most --poll-max");

@@ -1,20 +1,23 @@
 //! The one pooled reqwest client that speaks the Databricks REST wire format:
 //! base URL, bearer token, `User-Agent`, timeouts, and error parsing.
 
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
 
 use http::{HeaderMap, HeaderValue, Method, header};
 use serde::{Serialize, de::DeserializeOwned};
 use tracing::debug;
 
-use super::error::{ApiError, Error};
+use super::{
+    auth::Authenticator,
+    error::{ApiError, Error},
+};
 use crate::config::DatabricksConfig;
 
 /// `User-Agent` sent on every request, SDK style (`key/value` tokens), e.g.
 /// `databricks-grpc/0.1.0 reqwest/0.13 os/linux auth/pat`.
-pub fn user_agent() -> String {
+pub fn user_agent(auth_type: &str) -> String {
     format!(
-        "databricks-grpc/{} reqwest/0.13 os/{} auth/pat",
+        "databricks-grpc/{} reqwest/0.13 os/{} auth/{auth_type}",
         env!("CARGO_PKG_VERSION"),
         std::env::consts::OS
     )
@@ -25,6 +28,7 @@ pub fn user_agent() -> String {
 #[derive(Debug, Clone)]
 pub struct Client {
     http: reqwest::Client,
+    auth: Arc<Authenticator>,
     host: String,
     default_timeout: Duration,
 }
@@ -42,14 +46,10 @@ impl Client {
     /// Builds the client for `config`. Fails only if the TLS backend cannot
     /// initialise or the token is not a valid header value.
     pub fn new(config: &DatabricksConfig) -> Result<Self, Error> {
-        let mut authorization = HeaderValue::from_str(&format!("Bearer {}", config.token.expose()))
-            .map_err(|_| Error::InvalidToken)?;
-        authorization.set_sensitive(true);
         let mut headers = HeaderMap::new();
-        headers.insert(header::AUTHORIZATION, authorization);
         headers.insert(header::ACCEPT, HeaderValue::from_static("application/json"));
         let http = reqwest::Client::builder()
-            .user_agent(user_agent())
+            .user_agent(user_agent(config.credentials.auth_type()))
             .default_headers(headers)
             .connect_timeout(Duration::from_secs(10))
             .pool_idle_timeout(Duration::from_secs(90))
@@ -59,7 +59,9 @@ impl Client {
                 host: config.host.clone(),
                 source,
             })?;
+        let auth = Authenticator::new(&config.credentials, &config.host, http.clone())?;
         Ok(Self {
+            auth: Arc::new(auth),
             http,
             host: config.host.clone(),
             default_timeout: config.request_timeout,
@@ -100,11 +102,18 @@ impl Client {
     ) -> Result<T, Error> {
         let endpoint = format!("{method} {path}");
         let timeout = options.timeout.unwrap_or(self.default_timeout);
-        let response = request
-            .timeout(timeout)
-            .send()
-            .await
-            .map_err(|source| self.transport_error(&endpoint, timeout, source))?;
+        let resend = request.try_clone();
+        let mut response = self.attempt(request, &endpoint, timeout).await?;
+        // A refused OAuth token (expired or revoked early): Databricks did
+        // nothing with the request, so it is safe to send once more with a
+        // fresh token.
+        if matches!(response.status().as_u16(), 401 | 403) && self.auth.is_refreshable() {
+            if let Some(resend) = resend {
+                debug!(%endpoint, "OAuth token refused; fetching a new one");
+                self.auth.invalidate().await;
+                response = self.attempt(resend, &endpoint, timeout).await?;
+            }
+        }
         let status = response.status();
         let headers = response.headers().clone();
         let body = response
@@ -126,6 +135,20 @@ impl Client {
             http_status: status.as_u16(),
             source,
         })
+    }
+
+    async fn attempt(
+        &self,
+        request: reqwest::RequestBuilder,
+        endpoint: &str,
+        timeout: Duration,
+    ) -> Result<reqwest::Response, Error> {
+        request
+            .header(header::AUTHORIZATION, self.auth.header().await?)
+            .timeout(timeout)
+            .send()
+            .await
+            .map_err(|source| self.transport_error(endpoint, timeout, source))
     }
 
     fn transport_error(&self, endpoint: &str, timeout: Duration, source: reqwest::Error) -> Error {

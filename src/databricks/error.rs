@@ -54,6 +54,14 @@ pub enum Error {
         #[source]
         source: serde_json::Error,
     },
+    /// The OAuth token endpoint refused or failed to issue a token.
+    #[error("no OAuth token from {token_url}: {message}")]
+    TokenRefused {
+        /// The token endpoint.
+        token_url: String,
+        /// What went wrong, without secrets.
+        message: String,
+    },
     /// The configured token cannot be sent in an HTTP header.
     #[error("the Databricks token contains characters that cannot be sent in an HTTP header")]
     InvalidToken,

@@ -1,5 +1,6 @@
 //! The Databricks REST adapter: wire models, the HTTP client and its errors.
 
+mod auth;
 pub mod client;
 pub mod error;
 pub mod execution;

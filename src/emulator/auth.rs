@@ -1,6 +1,8 @@
-//! Bearer-token authentication for every `/api/` path, answering like
-//! Databricks: 401 without a bearer credential, 403 for the wrong token,
-//! both with a numeric `error_code`. The token is never logged or echoed.
+//! Authentication for every `/api/` path, answering like Databricks: the
+//! bearer token, an unexpired OAuth access token from the emulator's token
+//! endpoint, or basic auth with the configured user. 401 without a
+//! credential, 403 for a wrong one, both with a numeric `error_code`.
+//! Credentials are never logged or echoed.
 
 use axum::{
     extract::{Request, State},
@@ -9,7 +11,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 
-use super::{EmulatorState, errors::ErrorResponse};
+use super::{EmulatorState, errors::ErrorResponse, oauth::basic_credentials};
 
 /// Middleware: refuses `/api/` requests without the emulator's token.
 pub(crate) async fn require_token(
@@ -20,16 +22,39 @@ pub(crate) async fn require_token(
     if !request.uri().path().starts_with("/api/") {
         return next.run(request).await;
     }
+    if let Some((user, password)) = basic_credentials(request.headers()) {
+        let logins = state.logins();
+        // The legacy docs also allow `token:<PAT>` as basic credentials.
+        let accepted = (same(user.as_bytes(), logins.username.as_bytes())
+            && same(password.as_bytes(), logins.password.as_bytes()))
+            || (user == "token" && same(password.as_bytes(), state.token().as_bytes()));
+        if accepted {
+            return next.run(request).await;
+        }
+        tracing::debug!(
+            path = request.uri().path(),
+            "refused: wrong basic credentials"
+        );
+        return ErrorResponse::invalid_token().into_response();
+    }
     match bearer(request.headers()) {
         None => {
-            tracing::debug!(path = request.uri().path(), "refused: no bearer credential");
+            tracing::debug!(path = request.uri().path(), "refused: no credential");
             ErrorResponse::unauthenticated().into_response()
         }
-        Some(token) if !same(token.as_bytes(), state.token().as_bytes()) => {
-            tracing::debug!(path = request.uri().path(), "refused: wrong token");
+        Some(token)
+            if same(token.as_bytes(), state.token().as_bytes())
+                || state.issued_tokens().is_valid(token) =>
+        {
+            next.run(request).await
+        }
+        Some(_) => {
+            tracing::debug!(
+                path = request.uri().path(),
+                "refused: wrong or expired token"
+            );
             ErrorResponse::invalid_token().into_response()
         }
-        Some(_) => next.run(request).await,
     }
 }
 

@@ -30,11 +30,15 @@ mod execution;
 mod journal;
 mod libraries;
 mod lifecycle;
+mod oauth;
 mod request;
 mod state;
 mod store;
 
 pub use journal::JournalEntry;
+pub use oauth::{
+    DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_PASSWORD, DEFAULT_USERNAME, Logins,
+};
 pub use state::EmulatorState;
 
 /// The token the emulator accepts unless configured otherwise.
@@ -73,6 +77,8 @@ pub struct EmulatorConfig {
     /// The Python 3.8+ interpreter that runs execution contexts: a path, or
     /// a name looked up on `PATH`.
     pub python: String,
+    /// Basic-auth and OAuth M2M credentials accepted besides the token.
+    pub logins: Logins,
 }
 
 /// A running emulator: its address, its state, and the means to stop it.
@@ -102,6 +108,7 @@ impl Default for EmulatorConfig {
             token: DEFAULT_TOKEN.to_owned(),
             pace: Pace::default(),
             python: DEFAULT_PYTHON.to_owned(),
+            logins: Logins::default(),
         }
     }
 }
@@ -116,6 +123,12 @@ impl EmulatorConfig {
     /// Advance lifecycles at `pace`.
     pub fn with_pace(mut self, pace: Pace) -> Self {
         self.pace = pace;
+        self
+    }
+
+    /// Accept these basic-auth and OAuth credentials.
+    pub fn with_logins(mut self, logins: Logins) -> Self {
+        self.logins = logins;
         self
     }
 
@@ -143,6 +156,7 @@ pub fn app(state: EmulatorState) -> Router {
         .merge(libraries::routes())
         .merge(clusters::routes())
         .merge(execution::routes())
+        .merge(oauth::routes())
         .fallback(errors::no_endpoint)
         .method_not_allowed_fallback(errors::no_endpoint)
         .layer(middleware::from_fn_with_state(
@@ -209,6 +223,12 @@ impl EmulatorHandle {
             });
         }
         format!("http://{addr}")
+    }
+
+    /// Expires every OAuth access token issued so far, as if their hour had
+    /// passed, so tests can watch clients fetch new ones.
+    pub fn expire_oauth_tokens(&self) {
+        self.state.issued_tokens().expire_all();
     }
 
     /// The one token the emulator accepts.

@@ -7,7 +7,11 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use tokio::time::Instant;
 
 use super::{
-    EmulatorConfig, JournalEntry, Pace, execution::Execution, journal::Journal, store::Store,
+    EmulatorConfig, JournalEntry, Pace,
+    execution::Execution,
+    journal::Journal,
+    oauth::{IssuedTokens, Logins},
+    store::Store,
 };
 
 /// Whether a request is one of the status reads that advance the workspace
@@ -30,6 +34,8 @@ pub struct EmulatorState {
 
 struct Inner {
     token: String,
+    logins: Logins,
+    issued_tokens: IssuedTokens,
     pace: Pace,
     started: Instant,
     workspace: Mutex<Workspace>,
@@ -54,6 +60,8 @@ impl EmulatorState {
         };
         let inner = Inner {
             token: config.token,
+            logins: config.logins,
+            issued_tokens: IssuedTokens::default(),
             pace: config.pace,
             started: Instant::now(),
             workspace: Mutex::new(workspace),
@@ -68,6 +76,16 @@ impl EmulatorState {
     /// The one bearer token the emulator accepts.
     pub fn token(&self) -> &str {
         &self.inner.token
+    }
+
+    /// The basic-auth and OAuth credentials accepted besides the token.
+    pub fn logins(&self) -> &Logins {
+        &self.inner.logins
+    }
+
+    /// The OAuth access tokens issued so far.
+    pub(crate) fn issued_tokens(&self) -> &IssuedTokens {
+        &self.inner.issued_tokens
     }
 
     /// How lifecycles advance.

@@ -76,6 +76,13 @@ impl From<Error> for Status {
                     ),
                 )
             }
+            Error::TokenRefused { token_url, message } => local_status(
+                Code::Unauthenticated,
+                "OAUTH_TOKEN_REFUSED",
+                format!(
+                    "Databricks issued no OAuth token at {token_url} ({message}); check the client id and secret"
+                ),
+            ),
             Error::InvalidToken => local_status(
                 Code::FailedPrecondition,
                 "INVALID_TOKEN",

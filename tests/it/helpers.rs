@@ -5,7 +5,7 @@ use std::{sync::Once, time::Duration};
 
 use axum::Router;
 use databricks_grpc::{
-    config::{DatabricksConfig, Secret},
+    config::{Credentials, DatabricksConfig, Secret},
     databricks::Client,
     emulator::{self, EmulatorConfig, EmulatorHandle, JournalEntry, Pace},
     hub::Backoff,
@@ -51,8 +51,13 @@ impl TestApp {
 
     /// A server pointed at `host` with `token` (no emulator of its own).
     pub async fn spawn_against(host: &str, token: Secret) -> Self {
+        Self::spawn_with_credentials(host, Credentials::Pat { token }).await
+    }
+
+    /// A server pointed at `host` authenticating with `credentials`.
+    pub async fn spawn_with_credentials(host: &str, credentials: Credentials) -> Self {
         init_test_logs();
-        let config = DatabricksConfig::new(host, token)
+        let config = DatabricksConfig::with_credentials(host, credentials)
             .unwrap()
             .with_request_timeout(Duration::from_secs(5));
         let options = ServiceOptions {

@@ -9,6 +9,7 @@
     unreachable_pub
 )]
 
+mod auth;
 mod commands;
 mod errors;
 mod helpers;

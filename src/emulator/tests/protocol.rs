@@ -20,10 +20,31 @@ async fn missing_or_non_bearer_credentials_get_401_with_a_numeric_code() {
         emu.send("GET", uri, None, None).await,
         (StatusCode::UNAUTHORIZED, expected.clone())
     );
-    let basic = Some("Basic dG9rZW46ZGFwaS1lbXVsYXRvci10b2tlbg==");
+    let digest = Some("Digest abc");
     assert_eq!(
-        emu.send("GET", uri, None, basic).await,
+        emu.send("GET", uri, None, digest).await,
         (StatusCode::UNAUTHORIZED, expected)
+    );
+}
+
+#[tokio::test]
+async fn basic_auth_accepts_the_user_and_the_legacy_token_form() {
+    let emu = Emu::new(Pace::Manual);
+    let uri = "/api/2.0/libraries/all-cluster-statuses";
+    // token:dapi-emulator-token
+    let token_form = Some("Basic dG9rZW46ZGFwaS1lbXVsYXRvci10b2tlbg==");
+    assert_eq!(
+        emu.send("GET", uri, None, token_form).await.0,
+        StatusCode::OK
+    );
+    // emulator-user:emulator-password
+    let user = Some("Basic ZW11bGF0b3ItdXNlcjplbXVsYXRvci1wYXNzd29yZA==");
+    assert_eq!(emu.send("GET", uri, None, user).await.0, StatusCode::OK);
+    // emulator-user:wrong
+    let wrong = Some("Basic ZW11bGF0b3ItdXNlcjp3cm9uZw==");
+    assert_eq!(
+        emu.send("GET", uri, None, wrong).await.0,
+        StatusCode::FORBIDDEN
     );
 }
 

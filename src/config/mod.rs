@@ -1,0 +1,274 @@
+//! Typed configuration: where Databricks is and how to authenticate, resolved
+//! the way the Databricks SDKs do it. Values given as flags win, then
+//! `DATABRICKS_*` environment variables, then the profile in
+//! `~/.databrickscfg` (a file value never overwrites one already set). All
+//! reads go through [`Lookup`], so tests can pass a map; every problem is
+//! reported at once.
+
+mod credentials;
+mod netrc;
+mod profile;
+
+use std::{collections::HashMap, fmt, path::PathBuf, time::Duration};
+
+pub use credentials::Credentials;
+pub use profile::ConfigFile;
+
+/// Default time allowed for one upstream request when the caller set no
+/// gRPC deadline.
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Reads a configuration key (an environment variable name).
+pub trait Lookup {
+    /// The value of `key`, if set and not empty.
+    fn get(&self, key: &str) -> Option<String>;
+}
+
+/// The process environment.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Environment;
+
+/// A secret value whose `Debug` and `Display` never show it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+/// How to reach one Databricks workspace.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DatabricksConfig {
+    /// Normalized base URL: scheme, host and port, no trailing `/`.
+    pub host: String,
+    /// How requests authenticate.
+    pub credentials: Credentials,
+    /// Where the settings came from, for the start-up log (never secrets).
+    pub source: String,
+    /// Time allowed for one upstream request when the caller set no deadline.
+    pub request_timeout: Duration,
+}
+
+/// Values given on the command line; they win over the environment.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    /// `--host`.
+    pub host: Option<String>,
+    /// `--token`.
+    pub token: Option<Secret>,
+    /// `--profile`: the `~/.databrickscfg` section to read.
+    pub profile: Option<String>,
+    /// `--auth-type`: `pat`, `basic` or `oauth-m2m`.
+    pub auth_type: Option<String>,
+    /// `--netrc`: also look for credentials in `~/.netrc` (opt-in; the SDKs
+    /// never read it).
+    pub netrc: bool,
+}
+
+/// Configuration that could not be resolved; lists every problem.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid Databricks configuration:\n  - {}", .problems.join("\n  - "))]
+pub struct ConfigError {
+    /// One sentence per problem.
+    pub problems: Vec<String>,
+}
+
+// === impl Lookup ===
+
+impl Lookup for Environment {
+    fn get(&self, key: &str) -> Option<String> {
+        std::env::var(key).ok().filter(|value| !value.is_empty())
+    }
+}
+
+impl Lookup for HashMap<String, String> {
+    fn get(&self, key: &str) -> Option<String> {
+        HashMap::get(self, key)
+            .filter(|value| !value.is_empty())
+            .cloned()
+    }
+}
+
+// === impl Secret ===
+
+impl Secret {
+    /// Wraps a secret value.
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    /// The secret itself, for the one place that must send it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret([redacted])")
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+// === impl DatabricksConfig ===
+
+impl DatabricksConfig {
+    /// Resolves host and credentials from `overrides`, the environment and
+    /// the config-file profile, like the SDKs.
+    pub fn resolve(overrides: Overrides, lookup: &dyn Lookup) -> Result<Self, ConfigError> {
+        let mut problems = Vec::new();
+        let (profile, profile_source) = match load_profile(&overrides, lookup) {
+            Ok(found) => found,
+            Err(problem) => {
+                problems.push(problem);
+                (HashMap::new(), None)
+            }
+        };
+        let value = |flag: Option<String>, key: &str| -> Option<String> {
+            flag.or_else(|| lookup.get(&format!("DATABRICKS_{}", key.to_ascii_uppercase())))
+                .or_else(|| profile.get(key).filter(|v| !v.is_empty()).cloned())
+        };
+        let host = value(overrides.host.clone(), "host");
+        let host = match host.as_deref().map(normalize_host) {
+            None => {
+                problems.push("no workspace host: set DATABRICKS_HOST, pass --host, use a profile with host = … (or use --emulator)".to_owned());
+                None
+            }
+            Some(Err(problem)) => {
+                problems.push(problem);
+                None
+            }
+            Some(Ok(host)) => Some(host),
+        };
+        let fields = credentials::Fields {
+            token: value(overrides.token.map(|t| t.0), "token"),
+            username: value(None, "username"),
+            password: value(None, "password"),
+            client_id: value(None, "client_id"),
+            client_secret: value(None, "client_secret"),
+            auth_type: value(overrides.auth_type, "auth_type"),
+        };
+        let netrc = match (&host, overrides.netrc) {
+            (Some(host), true) => netrc::credentials_for(host, lookup),
+            _ => None,
+        };
+        let credentials = match credentials::choose(fields, netrc) {
+            Ok(credentials) => Some(credentials),
+            Err(problem) => {
+                problems.push(problem);
+                None
+            }
+        };
+        match (host, credentials) {
+            (Some(host), Some(credentials)) if problems.is_empty() => Ok(Self {
+                host,
+                source: profile_source.unwrap_or_else(|| "flags and environment".to_owned()),
+                credentials,
+                request_timeout: DEFAULT_REQUEST_TIMEOUT,
+            }),
+            _ => Err(ConfigError { problems }),
+        }
+    }
+
+    /// Configuration for a known host and token (the emulator, tests).
+    pub fn new(host: &str, token: Secret) -> Result<Self, ConfigError> {
+        Self::with_credentials(host, Credentials::Pat { token })
+    }
+
+    /// Configuration for a known host and credentials.
+    pub fn with_credentials(host: &str, credentials: Credentials) -> Result<Self, ConfigError> {
+        let host = normalize_host(host).map_err(|problem| ConfigError {
+            problems: vec![problem],
+        })?;
+        Ok(Self {
+            host,
+            credentials,
+            source: "explicit".to_owned(),
+            request_timeout: DEFAULT_REQUEST_TIMEOUT,
+        })
+    }
+
+    /// Sets the time allowed for one upstream request without a deadline.
+    pub fn with_request_timeout(mut self, timeout: Duration) -> Self {
+        self.request_timeout = timeout;
+        self
+    }
+}
+
+/// The keys of the selected profile and a description of where it came
+/// from. A profile named explicitly must exist; a missing `[DEFAULT]` is
+/// fine.
+fn load_profile(
+    overrides: &Overrides,
+    lookup: &dyn Lookup,
+) -> Result<(HashMap<String, String>, Option<String>), String> {
+    let path = match lookup.get("DATABRICKS_CONFIG_FILE") {
+        Some(path) => PathBuf::from(path),
+        None => match lookup.get("HOME") {
+            Some(home) => PathBuf::from(home).join(".databrickscfg"),
+            None => return Ok((HashMap::new(), None)),
+        },
+    };
+    let explicit = overrides
+        .profile
+        .clone()
+        .or_else(|| lookup.get("DATABRICKS_CONFIG_PROFILE"));
+    let file = ConfigFile::read(&path)
+        .map_err(|error| format!("could not read {}: {error}", path.display()))?;
+    let Some(file) = file else {
+        return match explicit {
+            Some(name) => Err(format!(
+                "profile [{name}] was asked for, but {} does not exist",
+                path.display()
+            )),
+            None => Ok((HashMap::new(), None)),
+        };
+    };
+    let name = explicit
+        .clone()
+        .or_else(|| file.default_profile().map(str::to_owned))
+        .unwrap_or_else(|| "DEFAULT".to_owned());
+    match file.profile(&name) {
+        Some(profile) => Ok((
+            profile.clone(),
+            Some(format!("profile [{name}] in {}", path.display())),
+        )),
+        None if explicit.is_some() => Err(format!("profile [{name}] is not in {}", path.display())),
+        None => Ok((HashMap::new(), None)),
+    }
+}
+
+/// Adds `https://` when no scheme is given, drops a trailing `/` and `:443`,
+/// like the Databricks SDKs.
+fn normalize_host(raw: &str) -> Result<String, String> {
+    let raw = raw.trim();
+    let with_scheme = if raw.contains("://") {
+        raw.to_owned()
+    } else {
+        format!("https://{raw}")
+    };
+    let url = reqwest::Url::parse(&with_scheme)
+        .map_err(|error| format!("DATABRICKS_HOST {raw:?} is not a URL: {error}"))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(format!(
+            "DATABRICKS_HOST {raw:?} must use https:// (or http:// for a local emulator)"
+        ));
+    }
+    let Some(host) = url.host_str() else {
+        return Err(format!("DATABRICKS_HOST {raw:?} has no host name"));
+    };
+    if !url.path().trim_end_matches('/').is_empty() || url.query().is_some() {
+        return Err(format!(
+            "DATABRICKS_HOST {raw:?} must be the workspace URL alone, without a path"
+        ));
+    }
+    // `Url::port()` is None for the scheme's default port, which drops `:443`.
+    Ok(match url.port() {
+        Some(port) => format!("{}://{host}:{port}", url.scheme()),
+        None => format!("{}://{host}", url.scheme()),
+    })
+}
+
+#[cfg(test)]
+mod tests;

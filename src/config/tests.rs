@@ -1,0 +1,253 @@
+//! Resolution like the SDKs: flags, environment, profiles, auth methods.
+
+use std::{collections::HashMap, path::PathBuf};
+
+use super::*;
+
+fn map(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+/// A config file in a fresh temporary directory; returns its path.
+fn config_file(name: &str, text: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "databricks-grpc-config-{}-{name}",
+        std::process::id()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("databrickscfg");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn resolve(pairs: &[(&str, &str)]) -> Result<DatabricksConfig, ConfigError> {
+    DatabricksConfig::resolve(Overrides::default(), &map(pairs))
+}
+
+#[test]
+fn token_from_environment_and_host_normalized() {
+    let config = resolve(&[
+        ("DATABRICKS_HOST", "adb-123.azuredatabricks.net:443/"),
+        ("DATABRICKS_TOKEN", "dapi1"),
+    ])
+    .unwrap();
+    assert_eq!(config.host, "https://adb-123.azuredatabricks.net");
+    assert_eq!(
+        config.credentials,
+        Credentials::Pat {
+            token: Secret::new("dapi1")
+        }
+    );
+}
+
+#[test]
+fn flags_win_over_environment() {
+    let env = map(&[
+        ("DATABRICKS_HOST", "https://a.example"),
+        ("DATABRICKS_TOKEN", "env"),
+    ]);
+    let overrides = Overrides {
+        host: Some("http://127.0.0.1:8080".into()),
+        token: Some(Secret::new("flag")),
+        ..Overrides::default()
+    };
+    let config = DatabricksConfig::resolve(overrides, &env).unwrap();
+    assert_eq!(config.host, "http://127.0.0.1:8080");
+    assert_eq!(
+        config.credentials,
+        Credentials::Pat {
+            token: Secret::new("flag")
+        }
+    );
+}
+
+#[test]
+fn reports_every_problem_at_once() {
+    let error = resolve(&[]).unwrap_err();
+    assert_eq!(error.problems.len(), 2, "{error}");
+    let text = error.to_string();
+    assert!(
+        text.contains("DATABRICKS_HOST") && text.contains("DATABRICKS_TOKEN"),
+        "{text}"
+    );
+}
+
+#[test]
+fn rejects_paths_and_odd_schemes() {
+    assert!(
+        resolve(&[
+            ("DATABRICKS_HOST", "https://a.example/api"),
+            ("DATABRICKS_TOKEN", "t")
+        ])
+        .is_err()
+    );
+    assert!(
+        resolve(&[
+            ("DATABRICKS_HOST", "ftp://a.example"),
+            ("DATABRICKS_TOKEN", "t")
+        ])
+        .is_err()
+    );
+}
+
+#[test]
+fn profiles_default_named_and_settings() {
+    let path = config_file(
+        "profiles",
+        "[DEFAULT]\nhost = https://default.example\ntoken = dapi-default\n\n\
+         [staging]\nhost = https://staging.example\nclient_id = sp\nclient_secret = s3cret\n",
+    );
+    let file = path.to_str().unwrap();
+    let config = resolve(&[("DATABRICKS_CONFIG_FILE", file)]).unwrap();
+    assert_eq!(config.host, "https://default.example");
+    assert!(config.source.contains("[DEFAULT]"), "{}", config.source);
+    let config = resolve(&[
+        ("DATABRICKS_CONFIG_FILE", file),
+        ("DATABRICKS_CONFIG_PROFILE", "staging"),
+    ])
+    .unwrap();
+    assert_eq!(config.credentials.auth_type(), "oauth-m2m");
+    // The environment wins over the file.
+    let config = resolve(&[
+        ("DATABRICKS_CONFIG_FILE", file),
+        ("DATABRICKS_HOST", "https://env.example"),
+    ])
+    .unwrap();
+    assert_eq!(config.host, "https://env.example");
+    // A named profile that is missing is an error.
+    let error = resolve(&[
+        ("DATABRICKS_CONFIG_FILE", file),
+        ("DATABRICKS_CONFIG_PROFILE", "prod"),
+    ])
+    .unwrap_err();
+    assert!(error.to_string().contains("[prod]"), "{error}");
+}
+
+#[test]
+fn default_profile_setting_and_missing_default() {
+    let path = config_file(
+        "settings",
+        "[__settings__]\ndefault_profile = dev\n[dev]\nhost = dev.example\ntoken = t\n",
+    );
+    let config = resolve(&[("DATABRICKS_CONFIG_FILE", path.to_str().unwrap())]).unwrap();
+    assert_eq!(config.host, "https://dev.example");
+    let path = config_file("nodefault", "[other]\nhost = x.example\n");
+    let config = resolve(&[
+        ("DATABRICKS_CONFIG_FILE", path.to_str().unwrap()),
+        ("DATABRICKS_HOST", "h.example"),
+        ("DATABRICKS_TOKEN", "t"),
+    ])
+    .unwrap();
+    assert_eq!(
+        config.host, "https://h.example",
+        "a missing [DEFAULT] is skipped"
+    );
+}
+
+#[test]
+fn basic_and_oauth_and_conflicts() {
+    let base = [("DATABRICKS_HOST", "h.example")];
+    let basic = resolve(&[
+        base[0],
+        ("DATABRICKS_USERNAME", "u"),
+        ("DATABRICKS_PASSWORD", "p"),
+    ])
+    .unwrap();
+    assert_eq!(
+        basic.credentials,
+        Credentials::Basic {
+            username: "u".into(),
+            password: Secret::new("p")
+        }
+    );
+    let both = resolve(&[
+        base[0],
+        ("DATABRICKS_USERNAME", "u"),
+        ("DATABRICKS_PASSWORD", "p"),
+        ("DATABRICKS_TOKEN", "t"),
+    ]);
+    let error = both.unwrap_err().to_string();
+    assert!(
+        error.contains("more than one authorization method configured: pat and basic"),
+        "{error}"
+    );
+    let forced = resolve(&[
+        base[0],
+        ("DATABRICKS_USERNAME", "u"),
+        ("DATABRICKS_PASSWORD", "p"),
+        ("DATABRICKS_TOKEN", "t"),
+        ("DATABRICKS_AUTH_TYPE", "basic"),
+    ])
+    .unwrap();
+    assert_eq!(forced.credentials.auth_type(), "basic");
+    let half = resolve(&[base[0], ("DATABRICKS_CLIENT_ID", "sp")])
+        .unwrap_err()
+        .to_string();
+    assert!(half.contains("DATABRICKS_CLIENT_SECRET is not"), "{half}");
+    let wrong = resolve(&[
+        base[0],
+        ("DATABRICKS_TOKEN", "t"),
+        ("DATABRICKS_AUTH_TYPE", "oauth-m2m"),
+    ])
+    .unwrap_err();
+    assert!(
+        wrong.to_string().contains("needs DATABRICKS_CLIENT_ID"),
+        "{wrong}"
+    );
+}
+
+#[test]
+fn netrc_only_when_asked() {
+    let dir = config_file("netrc", "").parent().unwrap().to_path_buf();
+    std::fs::write(
+        dir.join(".netrc"),
+        "machine adb-9.example\n login token\n password dapi-netrc\n",
+    )
+    .unwrap();
+    let env = map(&[
+        ("DATABRICKS_HOST", "adb-9.example"),
+        ("HOME", dir.to_str().unwrap()),
+    ]);
+    assert!(
+        DatabricksConfig::resolve(Overrides::default(), &env).is_err(),
+        "the SDKs never read .netrc"
+    );
+    let overrides = Overrides {
+        netrc: true,
+        ..Overrides::default()
+    };
+    let config = DatabricksConfig::resolve(overrides, &env).unwrap();
+    assert_eq!(
+        config.credentials,
+        Credentials::Pat {
+            token: Secret::new("dapi-netrc")
+        }
+    );
+}
+
+#[test]
+fn secrets_never_print() {
+    for pairs in [
+        vec![
+            ("DATABRICKS_HOST", "a.example"),
+            ("DATABRICKS_TOKEN", "dapi-very-secret"),
+        ],
+        vec![
+            ("DATABRICKS_HOST", "a.example"),
+            ("DATABRICKS_USERNAME", "u"),
+            ("DATABRICKS_PASSWORD", "very-secret-pw"),
+        ],
+        vec![
+            ("DATABRICKS_HOST", "a.example"),
+            ("DATABRICKS_CLIENT_ID", "sp"),
+            ("DATABRICKS_CLIENT_SECRET", "very-secret-cs"),
+        ],
+    ] {
+        let config = resolve(&pairs).unwrap();
+        let shown = format!("{config:?}");
+        assert!(!shown.contains("very-secret"), "{shown}");
+    }
+}
