@@ -82,6 +82,10 @@ struct ServeArgs {
     /// method is configured (the Databricks SDKs never read it)
     #[arg(long, conflicts_with = "emulator")]
     netrc: bool,
+    /// Permit plain http:// to a workspace that is not on loopback.
+    /// Credentials then travel unencrypted; https:// is always verified.
+    #[arg(long, conflicts_with = "emulator")]
+    allow_insecure_http: bool,
     /// Time allowed for one Databricks request, e.g. 60s.
     #[arg(long, default_value = "60s", value_parser = parse_duration)]
     request_timeout: Duration,
@@ -154,6 +158,7 @@ async fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
             profile: args.profile,
             auth_type: args.auth_type,
             netrc: args.netrc,
+            allow_insecure_http: args.allow_insecure_http,
         };
         (DatabricksConfig::resolve(overrides, &Environment)?, None)
     };

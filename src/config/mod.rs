@@ -14,6 +14,9 @@ use std::{collections::HashMap, fmt, path::PathBuf, time::Duration};
 pub use credentials::Credentials;
 pub use profile::ConfigFile;
 
+/// Default retry budget of a call without a deadline (as the Python SDK).
+pub const DEFAULT_RETRY_TIMEOUT: Duration = Duration::from_secs(300);
+
 /// Default time allowed for one upstream request when the caller set no
 /// gRPC deadline.
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
@@ -43,6 +46,9 @@ pub struct DatabricksConfig {
     pub source: String,
     /// Time allowed for one upstream request when the caller set no deadline.
     pub request_timeout: Duration,
+    /// How long a call may keep retrying transient failures when the caller
+    /// set no deadline.
+    pub retry_timeout: Duration,
 }
 
 /// Values given on the command line; they win over the environment.
@@ -59,6 +65,9 @@ pub struct Overrides {
     /// `--netrc`: also look for credentials in `~/.netrc` (opt-in; the SDKs
     /// never read it).
     pub netrc: bool,
+    /// `--allow-insecure-http`: permit plain `http://` to a host that is not
+    /// loopback (credentials then cross the network unencrypted).
+    pub allow_insecure_http: bool,
 }
 
 /// Configuration that could not be resolved; lists every problem.
@@ -130,7 +139,11 @@ impl DatabricksConfig {
                 .or_else(|| profile.get(key).filter(|v| !v.is_empty()).cloned())
         };
         let host = value(overrides.host.clone(), "host");
-        let host = match host.as_deref().map(normalize_host) {
+        let allow_http = overrides.allow_insecure_http;
+        let host = match host
+            .as_deref()
+            .map(|raw| normalize_host(raw).and_then(|h| check_transport(h, allow_http)))
+        {
             None => {
                 problems.push("no workspace host: set DATABRICKS_HOST, pass --host, use a profile with host = … (or use --emulator)".to_owned());
                 None
@@ -166,6 +179,7 @@ impl DatabricksConfig {
                 source: profile_source.unwrap_or_else(|| "flags and environment".to_owned()),
                 credentials,
                 request_timeout: DEFAULT_REQUEST_TIMEOUT,
+                retry_timeout: DEFAULT_RETRY_TIMEOUT,
             }),
             _ => Err(ConfigError { problems }),
         }
@@ -178,15 +192,24 @@ impl DatabricksConfig {
 
     /// Configuration for a known host and credentials.
     pub fn with_credentials(host: &str, credentials: Credentials) -> Result<Self, ConfigError> {
-        let host = normalize_host(host).map_err(|problem| ConfigError {
-            problems: vec![problem],
-        })?;
+        let host = normalize_host(host)
+            .and_then(|h| check_transport(h, false))
+            .map_err(|problem| ConfigError {
+                problems: vec![problem],
+            })?;
         Ok(Self {
             host,
             credentials,
             source: "explicit".to_owned(),
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
+            retry_timeout: DEFAULT_RETRY_TIMEOUT,
         })
+    }
+
+    /// Sets how long a call may retry transient failures without a deadline.
+    pub fn with_retry_timeout(mut self, timeout: Duration) -> Self {
+        self.retry_timeout = timeout;
+        self
     }
 
     /// Sets the time allowed for one upstream request without a deadline.
@@ -268,6 +291,30 @@ fn normalize_host(raw: &str) -> Result<String, String> {
         Some(port) => format!("{}://{host}:{port}", url.scheme()),
         None => format!("{}://{host}", url.scheme()),
     })
+}
+
+/// Plain `http://` only to loopback (the emulator), unless explicitly allowed:
+/// credentials must not cross a network unencrypted by accident.
+fn check_transport(host: String, allow_insecure_http: bool) -> Result<String, String> {
+    let Some(rest) = host.strip_prefix("http://") else {
+        return Ok(host);
+    };
+    let name = rest
+        .rsplit_once(':')
+        .map_or(rest, |(name, _)| name)
+        .trim_matches(['[', ']']);
+    let loopback = name == "localhost"
+        || name
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    if loopback || allow_insecure_http {
+        Ok(host)
+    } else {
+        Err(format!(
+            "{host} uses plain http:// to a host that is not loopback, which would send credentials \
+             unencrypted; use https:// or pass --allow-insecure-http"
+        ))
+    }
 }
 
 #[cfg(test)]

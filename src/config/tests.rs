@@ -251,3 +251,38 @@ fn secrets_never_print() {
         assert!(!shown.contains("very-secret"), "{shown}");
     }
 }
+
+#[test]
+fn plain_http_only_to_loopback_unless_allowed() {
+    for host in [
+        "http://127.0.0.1:8433",
+        "http://localhost:1",
+        "http://[::1]:9",
+    ] {
+        assert!(
+            resolve(&[("DATABRICKS_HOST", host), ("DATABRICKS_TOKEN", "t")]).is_ok(),
+            "{host}"
+        );
+    }
+    let error = resolve(&[
+        ("DATABRICKS_HOST", "http://adb-1.example"),
+        ("DATABRICKS_TOKEN", "t"),
+    ])
+    .unwrap_err();
+    assert!(
+        error.to_string().contains("--allow-insecure-http"),
+        "{error}"
+    );
+    let env = map(&[
+        ("DATABRICKS_HOST", "http://adb-1.example"),
+        ("DATABRICKS_TOKEN", "t"),
+    ]);
+    let allowed = Overrides {
+        allow_insecure_http: true,
+        ..Overrides::default()
+    };
+    assert_eq!(
+        DatabricksConfig::resolve(allowed, &env).unwrap().host,
+        "http://adb-1.example"
+    );
+}

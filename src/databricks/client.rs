@@ -5,11 +5,13 @@ use std::{sync::Arc, time::Duration};
 
 use http::{HeaderMap, HeaderValue, Method, header};
 use serde::{Serialize, de::DeserializeOwned};
-use tracing::debug;
+use tokio::time::Instant;
+use tracing::{debug, warn};
 
 use super::{
     auth::Authenticator,
     error::{ApiError, Error},
+    retry::{self, Resend},
 };
 use crate::config::DatabricksConfig;
 
@@ -28,6 +30,7 @@ pub fn user_agent(auth_type: &str) -> String {
 #[derive(Debug, Clone)]
 pub struct Client {
     http: reqwest::Client,
+    retry_budget: Duration,
     auth: Arc<Authenticator>,
     host: String,
     default_timeout: Duration,
@@ -36,7 +39,8 @@ pub struct Client {
 /// Per-call options.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct CallOptions {
-    /// Time allowed for this call; the client default when `None`.
+    /// Time allowed for the whole call, retries included (the caller's gRPC
+    /// deadline); the retry budget when `None`.
     pub timeout: Option<Duration>,
 }
 
@@ -65,6 +69,7 @@ impl Client {
             http,
             host: config.host.clone(),
             default_timeout: config.request_timeout,
+            retry_budget: config.retry_timeout,
         })
     }
 
@@ -80,7 +85,8 @@ impl Client {
         options: CallOptions,
     ) -> Result<T, Error> {
         let request = self.http.get(self.url(path)).query(query);
-        self.send(Method::GET, path, request, options).await
+        self.send(Method::GET, path, request, options, Resend::Safe)
+            .await
     }
 
     pub(super) async fn post<B: Serialize + ?Sized, T: DeserializeOwned>(
@@ -88,22 +94,62 @@ impl Client {
         path: &str,
         body: &B,
         options: CallOptions,
+        resend: Resend,
     ) -> Result<T, Error> {
         let request = self.http.post(self.url(path)).json(body);
-        self.send(Method::POST, path, request, options).await
+        self.send(Method::POST, path, request, options, resend)
+            .await
     }
 
+    /// Sends `request`, retrying as [`retry::delay`] allows until the call's
+    /// deadline (its timeout, else the retry budget); each attempt gets at
+    /// most the request timeout and never more than the time left.
     async fn send<T: DeserializeOwned>(
         &self,
         method: Method,
         path: &str,
         request: reqwest::RequestBuilder,
         options: CallOptions,
+        resend: Resend,
     ) -> Result<T, Error> {
         let endpoint = format!("{method} {path}");
-        let timeout = options.timeout.unwrap_or(self.default_timeout);
+        let deadline = Instant::now() + options.timeout.unwrap_or(self.retry_budget);
+        let mut attempt = 0;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let timeout = self.default_timeout.min(left).max(Duration::from_millis(1));
+            let Some(this_try) = request.try_clone() else {
+                return self
+                    .exchange(request, &endpoint, timeout)
+                    .await
+                    .and_then(|body| parse(&endpoint, body));
+            };
+            let error = match self.exchange(this_try, &endpoint, timeout).await {
+                Ok(body) => return parse(&endpoint, body),
+                Err(error) => error,
+            };
+            let Some(wait) = retry::delay(&error, resend, attempt) else {
+                return Err(error);
+            };
+            if Instant::now() + wait >= deadline {
+                warn!(%endpoint, attempts = attempt + 1, error = %error, "giving up: no time left to retry");
+                return Err(error);
+            }
+            attempt += 1;
+            warn!(%endpoint, attempt, wait = ?wait, error = %error, "transient failure; retrying");
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    /// One request and its answer; an error status becomes [`ApiError`].
+    async fn exchange(
+        &self,
+        request: reqwest::RequestBuilder,
+        endpoint: &str,
+        timeout: Duration,
+    ) -> Result<(u16, bytes::Bytes), Error> {
         let resend = request.try_clone();
-        let mut response = self.attempt(request, &endpoint, timeout).await?;
+        let mut response = self.attempt(request, endpoint, timeout).await?;
         // A refused OAuth token (expired or revoked early): Databricks did
         // nothing with the request, so it is safe to send once more with a
         // fresh token.
@@ -111,7 +157,7 @@ impl Client {
             if let Some(resend) = resend {
                 debug!(%endpoint, "OAuth token refused; fetching a new one");
                 self.auth.invalidate().await;
-                response = self.attempt(resend, &endpoint, timeout).await?;
+                response = self.attempt(resend, endpoint, timeout).await?;
             }
         }
         let status = response.status();
@@ -119,22 +165,12 @@ impl Client {
         let body = response
             .bytes()
             .await
-            .map_err(|source| self.transport_error(&endpoint, timeout, source))?;
+            .map_err(|source| self.transport_error(endpoint, timeout, source))?;
         debug!(%endpoint, status = status.as_u16(), bytes = body.len(), "databricks answered");
         if !status.is_success() {
-            return Err(ApiError::from_response(&endpoint, status, &headers, &body).into());
+            return Err(ApiError::from_response(endpoint, status, &headers, &body).into());
         }
-        // An empty 2xx body means `{}`.
-        let body: &[u8] = if body.iter().all(u8::is_ascii_whitespace) {
-            b"{}"
-        } else {
-            &body
-        };
-        serde_json::from_slice(body).map_err(|source| Error::BadResponseBody {
-            endpoint,
-            http_status: status.as_u16(),
-            source,
-        })
+        Ok((status.as_u16(), body))
     }
 
     async fn attempt(
@@ -173,4 +209,21 @@ impl Client {
     fn url(&self, path: &str) -> String {
         format!("{}{path}", self.host)
     }
+}
+
+/// Decodes a success body; an empty body means `{}`.
+fn parse<T: DeserializeOwned>(
+    endpoint: &str,
+    (status, body): (u16, bytes::Bytes),
+) -> Result<T, Error> {
+    let body: &[u8] = if body.iter().all(u8::is_ascii_whitespace) {
+        b"{}"
+    } else {
+        &body
+    };
+    serde_json::from_slice(body).map_err(|source| Error::BadResponseBody {
+        endpoint: endpoint.to_owned(),
+        http_status: status,
+        source,
+    })
 }

@@ -9,6 +9,7 @@ use super::{
         CommandRequest, CommandStatusResponse, ContextRequest, ContextStatusResponse,
         CreateContextRequest, ExecuteCommandRequest, IdResponse,
     },
+    retry::Resend,
 };
 
 // === impl Client ===
@@ -22,8 +23,13 @@ impl Client {
         request: &CreateContextRequest,
         options: CallOptions,
     ) -> Result<IdResponse, Error> {
-        self.post("/api/1.2/contexts/create", request, options)
-            .await
+        self.post(
+            "/api/1.2/contexts/create",
+            request,
+            options,
+            Resend::OnlyIfNotSent,
+        )
+        .await
     }
 
     /// `GET /api/1.2/contexts/status?clusterId=&contextId=`.
@@ -47,7 +53,7 @@ impl Client {
         request: &ContextRequest,
         options: CallOptions,
     ) -> Result<IdResponse, Error> {
-        self.post("/api/1.2/contexts/destroy", request, options)
+        self.post("/api/1.2/contexts/destroy", request, options, Resend::Safe)
             .await
     }
 
@@ -59,8 +65,13 @@ impl Client {
         request: &ExecuteCommandRequest,
         options: CallOptions,
     ) -> Result<IdResponse, Error> {
-        self.post("/api/1.2/commands/execute", request, options)
-            .await
+        self.post(
+            "/api/1.2/commands/execute",
+            request,
+            options,
+            Resend::OnlyIfNotSent,
+        )
+        .await
     }
 
     /// `GET /api/1.2/commands/status?clusterId=&contextId=&commandId=`.
@@ -85,7 +96,7 @@ impl Client {
         request: &CommandRequest,
         options: CallOptions,
     ) -> Result<IdResponse, Error> {
-        self.post("/api/1.2/commands/cancel", request, options)
+        self.post("/api/1.2/commands/cancel", request, options, Resend::Safe)
             .await
     }
 }

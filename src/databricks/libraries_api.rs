@@ -8,6 +8,7 @@ use super::{
         AllClusterStatuses, ClusterDetails, ClusterIdRequest, ClusterLibraryStatuses,
         LibrariesRequest,
     },
+    retry::Resend,
 };
 
 // === impl Client ===
@@ -20,9 +21,14 @@ impl Client {
         request: &LibrariesRequest,
         options: CallOptions,
     ) -> Result<(), Error> {
-        self.post::<_, serde_json::Value>("/api/2.0/libraries/install", request, options)
-            .await
-            .map(drop)
+        self.post::<_, serde_json::Value>(
+            "/api/2.0/libraries/install",
+            request,
+            options,
+            Resend::Safe,
+        )
+        .await
+        .map(drop)
     }
 
     /// `POST /api/2.0/libraries/uninstall`.
@@ -32,9 +38,14 @@ impl Client {
         request: &LibrariesRequest,
         options: CallOptions,
     ) -> Result<(), Error> {
-        self.post::<_, serde_json::Value>("/api/2.0/libraries/uninstall", request, options)
-            .await
-            .map(drop)
+        self.post::<_, serde_json::Value>(
+            "/api/2.0/libraries/uninstall",
+            request,
+            options,
+            Resend::Safe,
+        )
+        .await
+        .map(drop)
     }
 
     /// `GET /api/2.0/libraries/cluster-status?cluster_id=`.

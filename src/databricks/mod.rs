@@ -7,6 +7,7 @@ pub mod execution;
 mod execution_api;
 mod libraries_api;
 pub mod models;
+pub mod retry;
 
 pub use client::{CallOptions, Client};
 pub use error::{ApiError, Error};

@@ -22,16 +22,17 @@ impl ComputeService {
     pub(super) async fn execute(
         &self,
         request: pb::ExecuteCommandRequest,
+        options: CallOptions,
     ) -> Result<pb::ExecuteCommandResponse, Status> {
         let valid = convert::execute_command(&request)?;
         if let Some(context_id) = &valid.context_id {
-            return Ok(self.send_execute(&valid, context_id).await?);
+            return Ok(self.send_execute(&valid, context_id, options).await?);
         }
         let context_id = self
             .contexts
             .context_for(&valid.cluster_id, valid.language)
             .await?;
-        match self.send_execute(&valid, &context_id).await {
+        match self.send_execute(&valid, &context_id, options).await {
             Err(error) if is_context_gone(&error) => {
                 self.contexts
                     .forget(&valid.cluster_id, valid.language, &context_id)
@@ -40,7 +41,7 @@ impl ComputeService {
                     .contexts
                     .context_for(&valid.cluster_id, valid.language)
                     .await?;
-                Ok(self.send_execute(&valid, &context_id).await?)
+                Ok(self.send_execute(&valid, &context_id, options).await?)
             }
             result => Ok(result?),
         }
@@ -50,6 +51,7 @@ impl ComputeService {
         &self,
         valid: &ExecuteCommand,
         context_id: &str,
+        options: CallOptions,
     ) -> Result<pb::ExecuteCommandResponse, databricks::Error> {
         let body = ExecuteCommandRequest {
             cluster_id: valid.cluster_id.clone(),
@@ -57,10 +59,7 @@ impl ComputeService {
             language: valid.language.to_owned(),
             command: valid.command.clone(),
         };
-        let sent = self
-            .client
-            .execute_command(&body, CallOptions::default())
-            .await?;
+        let sent = self.client.execute_command(&body, options).await?;
         info!(context_id, command_id = %sent.id, "command started");
         Ok(pb::ExecuteCommandResponse {
             command_id: sent.id,
@@ -72,6 +71,7 @@ impl ComputeService {
     pub(super) async fn read_command_status(
         &self,
         request: pb::CommandStatusRequest,
+        options: CallOptions,
     ) -> Result<pb::CommandStatusResponse, Status> {
         let key = convert::command_request(
             &request.cluster_id,
@@ -79,10 +79,7 @@ impl ComputeService {
             &request.command_id,
         )?;
         self.contexts.touch(&key.context_id);
-        let status = self
-            .client
-            .command_status(&key, CallOptions::default())
-            .await?;
+        let status = self.client.command_status(&key, options).await?;
         Ok(pb::CommandStatusResponse {
             command: Some(convert::command(status)),
         })
@@ -92,16 +89,14 @@ impl ComputeService {
     pub(super) async fn cancel(
         &self,
         request: pb::CancelCommandRequest,
+        options: CallOptions,
     ) -> Result<pb::CancelCommandResponse, Status> {
         let key = convert::command_request(
             &request.cluster_id,
             &request.context_id,
             &request.command_id,
         )?;
-        let cancelled = self
-            .client
-            .cancel_command(&key, CallOptions::default())
-            .await?;
+        let cancelled = self.client.cancel_command(&key, options).await?;
         info!("cancel requested");
         Ok(pb::CancelCommandResponse {
             command_id: cancelled.id,

@@ -20,12 +20,10 @@ impl ComputeService {
     pub(super) async fn create_caller_context(
         &self,
         request: pb::CreateContextRequest,
+        options: CallOptions,
     ) -> Result<pb::CreateContextResponse, Status> {
         let body = convert::create_context(&request)?;
-        let created = self
-            .client
-            .create_context(&body, CallOptions::default())
-            .await?;
+        let created = self.client.create_context(&body, options).await?;
         info!(context_id = %created.id, "execution context created for the caller");
         let context = ContextRequest {
             cluster_id: body.cluster_id,
@@ -33,10 +31,7 @@ impl ComputeService {
         };
         if let Err(status) = wait_until_running(&self.client, &context).await {
             // The caller never learns this id, so it must not leak a slot.
-            let _ = self
-                .client
-                .destroy_context(&context, CallOptions::default())
-                .await;
+            let _ = self.client.destroy_context(&context, options).await;
             return Err(status);
         }
         Ok(pb::CreateContextResponse {
@@ -48,12 +43,10 @@ impl ComputeService {
     pub(super) async fn read_context_status(
         &self,
         request: pb::ContextStatusRequest,
+        options: CallOptions,
     ) -> Result<pb::ContextStatusResponse, Status> {
         let key = convert::context_request(&request.cluster_id, &request.context_id)?;
-        let status = self
-            .client
-            .context_status(&key, CallOptions::default())
-            .await?;
+        let status = self.client.context_status(&key, options).await?;
         Ok(convert::context_status(status))
     }
 
@@ -61,12 +54,10 @@ impl ComputeService {
     pub(super) async fn destroy_caller_context(
         &self,
         request: pb::DestroyContextRequest,
+        options: CallOptions,
     ) -> Result<pb::DestroyContextResponse, Status> {
         let key = convert::context_request(&request.cluster_id, &request.context_id)?;
-        let destroyed = self
-            .client
-            .destroy_context(&key, CallOptions::default())
-            .await?;
+        let destroyed = self.client.destroy_context(&key, options).await?;
         info!("execution context destroyed");
         Ok(pb::DestroyContextResponse {
             context_id: destroyed.id,

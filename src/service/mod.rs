@@ -4,6 +4,7 @@
 
 mod commands;
 mod contexts;
+mod deadline;
 mod libraries;
 pub mod pagination;
 pub mod snapshots;
@@ -100,7 +101,8 @@ impl pb::compute_service_server::ComputeService for ComputeService {
         &self,
         request: Request<pb::InstallRequest>,
     ) -> Result<Response<pb::InstallResponse>, Status> {
-        self.install_libraries(request.into_inner())
+        let options = deadline::call_options(request.metadata());
+        self.install_libraries(request.into_inner(), options)
             .await
             .map(Response::new)
     }
@@ -109,7 +111,8 @@ impl pb::compute_service_server::ComputeService for ComputeService {
         &self,
         request: Request<pb::UninstallRequest>,
     ) -> Result<Response<pb::UninstallResponse>, Status> {
-        self.uninstall_libraries(request.into_inner())
+        let options = deadline::call_options(request.metadata());
+        self.uninstall_libraries(request.into_inner(), options)
             .await
             .map(Response::new)
     }
@@ -118,7 +121,8 @@ impl pb::compute_service_server::ComputeService for ComputeService {
         &self,
         request: Request<pb::ClusterStatusRequest>,
     ) -> Result<Response<pb::ClusterStatusResponse>, Status> {
-        self.library_statuses(request.into_inner())
+        let options = deadline::call_options(request.metadata());
+        self.library_statuses(request.into_inner(), options)
             .await
             .map(Response::new)
     }
@@ -127,7 +131,8 @@ impl pb::compute_service_server::ComputeService for ComputeService {
         &self,
         request: Request<pb::AllStatusesRequest>,
     ) -> Result<Response<pb::AllStatusesResponse>, Status> {
-        self.all_library_statuses(request.into_inner())
+        let options = deadline::call_options(request.metadata());
+        self.all_library_statuses(request.into_inner(), options)
             .await
             .map(Response::new)
     }
@@ -145,7 +150,8 @@ impl pb::compute_service_server::ComputeService for ComputeService {
         &self,
         request: Request<pb::CreateContextRequest>,
     ) -> Result<Response<pb::CreateContextResponse>, Status> {
-        self.create_caller_context(request.into_inner())
+        let options = deadline::call_options(request.metadata());
+        self.create_caller_context(request.into_inner(), options)
             .await
             .map(Response::new)
     }
@@ -154,7 +160,8 @@ impl pb::compute_service_server::ComputeService for ComputeService {
         &self,
         request: Request<pb::ContextStatusRequest>,
     ) -> Result<Response<pb::ContextStatusResponse>, Status> {
-        self.read_context_status(request.into_inner())
+        let options = deadline::call_options(request.metadata());
+        self.read_context_status(request.into_inner(), options)
             .await
             .map(Response::new)
     }
@@ -163,7 +170,8 @@ impl pb::compute_service_server::ComputeService for ComputeService {
         &self,
         request: Request<pb::DestroyContextRequest>,
     ) -> Result<Response<pb::DestroyContextResponse>, Status> {
-        self.destroy_caller_context(request.into_inner())
+        let options = deadline::call_options(request.metadata());
+        self.destroy_caller_context(request.into_inner(), options)
             .await
             .map(Response::new)
     }
@@ -172,14 +180,18 @@ impl pb::compute_service_server::ComputeService for ComputeService {
         &self,
         request: Request<pb::ExecuteCommandRequest>,
     ) -> Result<Response<pb::ExecuteCommandResponse>, Status> {
-        self.execute(request.into_inner()).await.map(Response::new)
+        let options = deadline::call_options(request.metadata());
+        self.execute(request.into_inner(), options)
+            .await
+            .map(Response::new)
     }
 
     async fn command_status(
         &self,
         request: Request<pb::CommandStatusRequest>,
     ) -> Result<Response<pb::CommandStatusResponse>, Status> {
-        self.read_command_status(request.into_inner())
+        let options = deadline::call_options(request.metadata());
+        self.read_command_status(request.into_inner(), options)
             .await
             .map(Response::new)
     }
@@ -188,7 +200,10 @@ impl pb::compute_service_server::ComputeService for ComputeService {
         &self,
         request: Request<pb::CancelCommandRequest>,
     ) -> Result<Response<pb::CancelCommandResponse>, Status> {
-        self.cancel(request.into_inner()).await.map(Response::new)
+        let options = deadline::call_options(request.metadata());
+        self.cancel(request.into_inner(), options)
+            .await
+            .map(Response::new)
     }
 
     type StreamCommandStatusStream = ResponseStream<pb::StreamCommandStatusResponse>;

@@ -337,7 +337,8 @@ async fn an_upstream_that_never_answers_is_deadline_exceeded() {
     let url = spawn_canned_upstream(router).await;
     let config = databricks_grpc::config::DatabricksConfig::new(&url, Secret::new("t"))
         .unwrap()
-        .with_request_timeout(Duration::from_millis(200));
+        .with_request_timeout(Duration::from_millis(200))
+        .with_retry_timeout(Duration::from_millis(500));
     let client = databricks_grpc::databricks::Client::new(&config).unwrap();
     let error = client
         .all_cluster_statuses(Default::default())

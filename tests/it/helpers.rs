@@ -57,9 +57,11 @@ impl TestApp {
     /// A server pointed at `host` authenticating with `credentials`.
     pub async fn spawn_with_credentials(host: &str, credentials: Credentials) -> Self {
         init_test_logs();
+        // A short retry budget keeps tests of failures quick.
         let config = DatabricksConfig::with_credentials(host, credentials)
             .unwrap()
-            .with_request_timeout(Duration::from_secs(5));
+            .with_request_timeout(Duration::from_secs(5))
+            .with_retry_timeout(Duration::from_secs(1));
         let options = ServiceOptions {
             poll: Backoff {
                 initial: Duration::from_millis(50),

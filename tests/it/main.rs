@@ -15,6 +15,7 @@ mod errors;
 mod helpers;
 mod large_workspace;
 mod libraries;
+mod retries;
 mod secrets;
 mod server;
 mod streaming;

@@ -1,0 +1,161 @@
+//! Retries against a scripted upstream: transient faults are ridden out for
+//! calls that are safe to repeat, never for ExecuteCommand/CreateContext
+//! unless the request provably did not arrive, and the caller's deadline
+//! bounds it all.
+
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicUsize, Ordering},
+    },
+    time::{Duration, Instant},
+};
+
+use axum::{
+    Router,
+    http::{StatusCode, header},
+    response::IntoResponse,
+    routing::any,
+};
+use databricks_grpc::{
+    config::Secret,
+    proto::compute::{self as pb, Language},
+};
+use tonic::Code;
+
+use crate::helpers::{RUNNING, TestApp, spawn_canned_upstream};
+
+/// An upstream that answers the first `failures` requests with `status`
+/// (and `Retry-After: retry_after` when given), then `success_body`.
+async fn flaky(
+    failures: usize,
+    status: StatusCode,
+    retry_after: Option<&'static str>,
+    success_body: &'static str,
+) -> (TestApp, Arc<AtomicUsize>) {
+    let served = Arc::new(AtomicUsize::new(0));
+    let counter = served.clone();
+    let router = Router::new().fallback(any(move || {
+        let counter = counter.clone();
+        async move {
+            if counter.fetch_add(1, Ordering::SeqCst) < failures {
+                let mut response = (
+                    status,
+                    [(header::CONTENT_TYPE, "application/json")],
+                    r#"{"error_code":"TEMPORARILY_UNAVAILABLE","message":"try later"}"#,
+                )
+                    .into_response();
+                if let Some(seconds) = retry_after {
+                    response
+                        .headers_mut()
+                        .insert(header::RETRY_AFTER, seconds.parse().unwrap());
+                }
+                response
+            } else {
+                ([(header::CONTENT_TYPE, "application/json")], success_body).into_response()
+            }
+        }
+    }));
+    let app = TestApp::spawn_against(&spawn_canned_upstream(router).await, Secret::new("t")).await;
+    (app, served)
+}
+
+fn execute_request() -> pb::ExecuteCommandRequest {
+    pb::ExecuteCommandRequest {
+        cluster_id: RUNNING.into(),
+        language: Language::Python as i32,
+        command: "print(1)".into(),
+        context_id: "1234".into(),
+    }
+}
+
+#[tokio::test]
+async fn reads_ride_out_transient_503s() {
+    let (mut app, served) = flaky(
+        2,
+        StatusCode::SERVICE_UNAVAILABLE,
+        None,
+        r#"{"cluster_id":"c1"}"#,
+    )
+    .await;
+    let response = app
+        .client
+        .cluster_status(pb::ClusterStatusRequest {
+            cluster_id: "c1".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(response.cluster_id, "c1");
+    assert_eq!(served.load(Ordering::SeqCst), 3, "two faults, then success");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn execute_is_never_resent_after_a_503() {
+    let (mut app, served) = flaky(
+        1,
+        StatusCode::SERVICE_UNAVAILABLE,
+        None,
+        r#"{"id":"cmd-1"}"#,
+    )
+    .await;
+    let status = app
+        .client
+        .execute_command(execute_request())
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::Unavailable);
+    assert_eq!(
+        served.load(Ordering::SeqCst),
+        1,
+        "the command may have run: it is not sent again"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn execute_is_resent_after_a_429_honouring_retry_after() {
+    let (mut app, served) = flaky(
+        1,
+        StatusCode::TOO_MANY_REQUESTS,
+        Some("0"),
+        r#"{"id":"cmd-1"}"#,
+    )
+    .await;
+    let started = app
+        .client
+        .execute_command(execute_request())
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(started.command_id, "cmd-1");
+    assert_eq!(
+        served.load(Ordering::SeqCst),
+        2,
+        "a 429 is an explicit refusal: safe to resend"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_callers_deadline_bounds_the_retries() {
+    let (mut app, served) = flaky(usize::MAX, StatusCode::SERVICE_UNAVAILABLE, None, "{}").await;
+    let mut request = tonic::Request::new(pb::ClusterStatusRequest {
+        cluster_id: "c1".into(),
+    });
+    request.set_timeout(Duration::from_millis(600));
+    let started = Instant::now();
+    let status = app.client.cluster_status(request).await.unwrap_err();
+    let elapsed = started.elapsed();
+    assert!(
+        matches!(status.code(), Code::Unavailable | Code::DeadlineExceeded),
+        "{status:?}"
+    );
+    assert!(elapsed < Duration::from_millis(900), "took {elapsed:?}");
+    assert!(
+        served.load(Ordering::SeqCst) >= 2,
+        "it retried within the deadline"
+    );
+    app.stop().await;
+}
