@@ -101,9 +101,10 @@ impl Client {
             .await
     }
 
-    /// Sends `request`, retrying as [`retry::delay`] allows until the call's
-    /// deadline (its timeout, else the retry budget); each attempt gets at
-    /// most the request timeout and never more than the time left.
+    /// Sends `request`, retrying as [`retry::delay`] allows. A caller's
+    /// deadline (`options.timeout`) bounds everything, each attempt included;
+    /// without one, each attempt gets the request timeout and retries stop
+    /// once the retry budget is spent.
     async fn send<T: DeserializeOwned>(
         &self,
         method: Method,
@@ -113,11 +114,18 @@ impl Client {
         resend: Resend,
     ) -> Result<T, Error> {
         let endpoint = format!("{method} {path}");
-        let deadline = Instant::now() + options.timeout.unwrap_or(self.retry_budget);
+        let started = Instant::now();
+        let call_deadline = options.timeout.map(|timeout| started + timeout);
+        let retry_until = call_deadline.unwrap_or(started + self.retry_budget);
         let mut attempt = 0;
         loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            let timeout = self.default_timeout.min(left).max(Duration::from_millis(1));
+            let timeout = match call_deadline {
+                Some(deadline) => self
+                    .default_timeout
+                    .min(deadline.saturating_duration_since(Instant::now()))
+                    .max(Duration::from_millis(1)),
+                None => self.default_timeout,
+            };
             let Some(this_try) = request.try_clone() else {
                 return self
                     .exchange(request, &endpoint, timeout)
@@ -131,7 +139,7 @@ impl Client {
             let Some(wait) = retry::delay(&error, resend, attempt) else {
                 return Err(error);
             };
-            if Instant::now() + wait >= deadline {
+            if Instant::now() + wait >= retry_until {
                 warn!(%endpoint, attempts = attempt + 1, error = %error, "giving up: no time left to retry");
                 return Err(error);
             }

@@ -27,6 +27,7 @@ mod catalogue;
 mod clusters;
 mod errors;
 mod execution;
+mod faults;
 mod journal;
 mod libraries;
 mod lifecycle;
@@ -35,6 +36,7 @@ mod request;
 mod state;
 mod store;
 
+pub use faults::Fault;
 pub use journal::JournalEntry;
 pub use oauth::{
     DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_PASSWORD, DEFAULT_USERNAME, Logins,
@@ -165,6 +167,10 @@ pub fn app(state: EmulatorState) -> Router {
         ))
         .layer(middleware::from_fn_with_state(
             state.clone(),
+            faults::inject,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
             journal::record,
         ))
         .with_state(state)
@@ -264,6 +270,26 @@ impl EmulatorHandle {
             );
         }
         banner
+    }
+
+    /// Injects `fault` into the next `times` requests to `path`.
+    pub fn inject_fault(&self, path: &str, fault: Fault, times: usize) {
+        self.state.faults().inject(path, fault, times);
+    }
+
+    /// Gives every request to `path` probability `rate` of one of `faults`.
+    pub fn inject_faults_randomly(&self, path: &str, rate: f64, faults: Vec<Fault>) {
+        self.state.faults().inject_randomly(path, rate, faults);
+    }
+
+    /// Removes every planned fault.
+    pub fn clear_faults(&self) {
+        self.state.faults().clear();
+    }
+
+    /// How many faults have been injected so far.
+    pub fn injected_faults(&self) -> usize {
+        self.state.faults().injected()
     }
 
     /// Every request served so far, oldest first.

@@ -9,6 +9,7 @@ use tokio::time::Instant;
 use super::{
     EmulatorConfig, JournalEntry, Pace,
     execution::Execution,
+    faults::FaultPlan,
     journal::Journal,
     oauth::{IssuedTokens, Logins},
     store::Store,
@@ -36,6 +37,7 @@ struct Inner {
     token: String,
     logins: Logins,
     issued_tokens: IssuedTokens,
+    faults: FaultPlan,
     pace: Pace,
     started: Instant,
     workspace: Mutex<Workspace>,
@@ -62,6 +64,7 @@ impl EmulatorState {
             token: config.token,
             logins: config.logins,
             issued_tokens: IssuedTokens::default(),
+            faults: FaultPlan::default(),
             pace: config.pace,
             started: Instant::now(),
             workspace: Mutex::new(workspace),
@@ -81,6 +84,11 @@ impl EmulatorState {
     /// The basic-auth and OAuth credentials accepted besides the token.
     pub fn logins(&self) -> &Logins {
         &self.inner.logins
+    }
+
+    /// The faults planned for coming requests.
+    pub(crate) fn faults(&self) -> &FaultPlan {
+        &self.inner.faults
     }
 
     /// The OAuth access tokens issued so far.

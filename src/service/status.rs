@@ -72,7 +72,7 @@ impl From<Error> for Status {
                     Code::Internal,
                     "UPSTREAM_BAD_RESPONSE",
                     format!(
-                        "Databricks answered {endpoint} with a response this server could not read"
+                        "Databricks answered {endpoint} with a response this server could not read; the request may or may not have taken effect"
                     ),
                 )
             }

@@ -12,6 +12,7 @@
 mod auth;
 mod commands;
 mod errors;
+mod faults;
 mod helpers;
 mod large_workspace;
 mod libraries;

@@ -1,0 +1,239 @@
+//! Injected faults: what the caller sees. Reads ride out transient faults;
+//! ExecuteCommand never runs twice, whatever breaks.
+
+use std::{collections::HashMap, time::Duration};
+
+use databricks_grpc::{
+    emulator::Fault,
+    proto::compute::{self as pb, Language},
+};
+use tokio::task::JoinSet;
+use tonic::Code;
+
+use crate::helpers::{RUNNING, TestApp};
+
+const STATUS_PATH: &str = "/api/2.0/libraries/cluster-status";
+const EXECUTE_PATH: &str = "/api/1.2/commands/execute";
+
+async fn cluster_status(app: &mut TestApp) -> Result<pb::ClusterStatusResponse, tonic::Status> {
+    let request = pb::ClusterStatusRequest {
+        cluster_id: RUNNING.into(),
+    };
+    app.client
+        .cluster_status(request)
+        .await
+        .map(tonic::Response::into_inner)
+}
+
+#[tokio::test]
+async fn reads_under_every_fault() {
+    let mut app = TestApp::spawn().await;
+    let transient = [
+        (Fault::Unavailable, 2),
+        (
+            Fault::TooManyRequests {
+                retry_after_secs: 0,
+            },
+            1,
+        ),
+        (Fault::HtmlErrorPage, 1),
+        (Fault::Latency(Duration::from_millis(50)), 1),
+        (Fault::ResetMidResponse, 1),
+    ];
+    for (fault, times) in transient {
+        app.emulator().inject_fault(STATUS_PATH, fault, times);
+        let response = cluster_status(&mut app).await;
+        assert_eq!(
+            response.map(|r| r.cluster_id).ok().as_deref(),
+            Some(RUNNING),
+            "{fault:?} should be ridden out"
+        );
+    }
+    for fault in [Fault::TruncatedJson, Fault::MalformedJson] {
+        app.emulator().inject_fault(STATUS_PATH, fault, 1);
+        let status = cluster_status(&mut app).await.unwrap_err();
+        assert_eq!(status.code(), Code::Internal, "{fault:?}: {status:?}");
+        assert!(
+            status.message().contains("could not read"),
+            "{}",
+            status.message()
+        );
+    }
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn install_rides_out_faults() {
+    let mut app = TestApp::spawn().await;
+    app.emulator()
+        .inject_fault("/api/2.0/libraries/install", Fault::ResetMidResponse, 1);
+    app.emulator()
+        .inject_fault("/api/2.0/libraries/install", Fault::Unavailable, 1);
+    let library = crate::helpers::pypi("requests");
+    app.client
+        .install(pb::InstallRequest {
+            cluster_id: RUNNING.into(),
+            libraries: vec![library],
+        })
+        .await
+        .unwrap();
+    let installs = app.upstream_calls("/api/2.0/libraries/install");
+    assert_eq!(
+        installs.len(),
+        3,
+        "reset (took effect), 503, then success: {installs:?}"
+    );
+    app.stop().await;
+}
+
+async fn own_context(app: &mut TestApp) -> String {
+    let request = pb::CreateContextRequest {
+        cluster_id: RUNNING.into(),
+        language: Language::Python as i32,
+    };
+    app.client
+        .create_context(request)
+        .await
+        .unwrap()
+        .into_inner()
+        .context_id
+}
+
+fn execute(context_id: &str, command: String) -> pb::ExecuteCommandRequest {
+    pb::ExecuteCommandRequest {
+        cluster_id: RUNNING.into(),
+        language: Language::Python as i32,
+        command,
+        context_id: context_id.into(),
+    }
+}
+
+#[tokio::test]
+async fn execute_under_faults_says_what_happened_and_never_resends() {
+    let mut app = TestApp::spawn().await;
+    let context_id = own_context(&mut app).await;
+    let cases = [
+        (Fault::Unavailable, Some(Code::Unavailable)),
+        (Fault::HtmlErrorPage, Some(Code::Unavailable)),
+        (Fault::ResetMidResponse, Some(Code::Unavailable)),
+        (Fault::TruncatedJson, Some(Code::Internal)),
+        (
+            Fault::TooManyRequests {
+                retry_after_secs: 0,
+            },
+            None,
+        ),
+    ];
+    for (index, (fault, expected)) in cases.into_iter().enumerate() {
+        app.emulator().inject_fault(EXECUTE_PATH, fault, 1);
+        let result = app
+            .client
+            .execute_command(execute(&context_id, format!("print({index})")))
+            .await;
+        match expected {
+            Some(code) => assert_eq!(result.unwrap_err().code(), code, "{fault:?}"),
+            None => assert!(result.is_ok(), "{fault:?}: a 429 is safely resent"),
+        }
+    }
+    let ran = ran_per_command(&app);
+    assert!(
+        ran.values().all(|&n| n <= 1),
+        "a command ran twice: {ran:?}"
+    );
+    app.stop().await;
+}
+
+/// How many times each command reached the handler (status 200 in the journal).
+fn ran_per_command(app: &TestApp) -> HashMap<String, usize> {
+    let mut ran = HashMap::new();
+    for entry in app
+        .upstream_calls(EXECUTE_PATH)
+        .into_iter()
+        .filter(|e| e.status == 200)
+    {
+        let command = entry
+            .body
+            .as_ref()
+            .and_then(|b| b["command"].as_str())
+            .unwrap_or_default()
+            .to_owned();
+        *ran.entry(command).or_default() += 1;
+    }
+    ran
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_thousand_executions_under_thirty_percent_faults_never_duplicate() {
+    const CALLS: usize = 1000;
+    let mut app = TestApp::spawn().await;
+    let context_id = own_context(&mut app).await;
+    let faults = vec![
+        Fault::Unavailable,
+        Fault::TooManyRequests {
+            retry_after_secs: 0,
+        },
+        Fault::HtmlErrorPage,
+        Fault::ResetMidResponse,
+        Fault::TruncatedJson,
+        Fault::MalformedJson,
+        Fault::Latency(Duration::from_millis(2)),
+    ];
+    app.emulator()
+        .inject_faults_randomly(EXECUTE_PATH, 0.3, faults);
+    let mut calls = JoinSet::new();
+    let mut outcomes = Vec::new();
+    for index in 0..CALLS {
+        let mut client = app.client.clone();
+        let request = execute(&context_id, format!("print({index})"));
+        calls.spawn(async move { (index, client.execute_command(request).await) });
+        if calls.len() >= 25 {
+            outcomes.push(calls.join_next().await.unwrap().unwrap());
+        }
+    }
+    while let Some(done) = calls.join_next().await {
+        outcomes.push(done.unwrap());
+    }
+    app.emulator().clear_faults();
+    let ran = ran_per_command(&app);
+    let duplicates = ran.values().filter(|&&n| n > 1).count();
+    let succeeded = outcomes.iter().filter(|(_, r)| r.is_ok()).count();
+    let requests = app.upstream_calls(EXECUTE_PATH).len();
+    println!(
+        "{CALLS} ExecuteCommand calls: {succeeded} succeeded, {} failed with a status; {} upstream requests; \
+         {} faults injected; {} commands ran; {duplicates} duplicate executions",
+        CALLS - succeeded,
+        requests,
+        app.emulator().injected_faults(),
+        ran.len()
+    );
+    let mut by_code: HashMap<String, (usize, String)> = HashMap::new();
+    for (_, result) in &outcomes {
+        if let Err(status) = result {
+            let entry = by_code
+                .entry(format!("{:?}", status.code()))
+                .or_insert((0, status.message().to_owned()));
+            entry.0 += 1;
+        }
+    }
+    println!("failures by code: {by_code:?}");
+    assert_eq!(outcomes.len(), CALLS);
+    assert_eq!(duplicates, 0, "{ran:?}");
+    assert!(
+        app.emulator().injected_faults() > CALLS / 5,
+        "the faults were really injected"
+    );
+    for (index, result) in &outcomes {
+        match result {
+            Ok(_) => assert_eq!(
+                ran.get(&format!("print({index})")),
+                Some(&1),
+                "success means it ran once"
+            ),
+            Err(status) => assert!(
+                !status.message().is_empty(),
+                "every failure says what happened"
+            ),
+        }
+    }
+    app.stop().await;
+}
