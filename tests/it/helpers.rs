@@ -1,7 +1,10 @@
 //! `TestApp`: the emulator and the gRPC server on `127.0.0.1:0`, a connected
 //! client, and a canned upstream for wire shapes the emulator never sends.
 
-use std::{sync::Once, time::Duration};
+use std::{
+    sync::{Mutex, Once},
+    time::Duration,
+};
 
 use axum::Router;
 use databricks_grpc::{
@@ -54,14 +57,24 @@ impl TestApp {
         Self::spawn_with_credentials(host, Credentials::Pat { token }).await
     }
 
-    /// A server pointed at `host` authenticating with `credentials`.
+    /// A server pointed at `host` authenticating with `credentials`. A
+    /// short retry budget (1 s) keeps tests of failures quick.
     pub async fn spawn_with_credentials(host: &str, credentials: Credentials) -> Self {
+        Self::spawn_with_retry_budget(host, credentials, Duration::from_secs(1)).await
+    }
+
+    /// As [`spawn_with_credentials`](Self::spawn_with_credentials), retrying
+    /// transient failures for up to `retry_budget` when callers set no deadline.
+    pub async fn spawn_with_retry_budget(
+        host: &str,
+        credentials: Credentials,
+        retry_budget: Duration,
+    ) -> Self {
         init_test_logs();
-        // A short retry budget keeps tests of failures quick.
         let config = DatabricksConfig::with_credentials(host, credentials)
             .unwrap()
             .with_request_timeout(Duration::from_secs(5))
-            .with_retry_timeout(Duration::from_secs(1));
+            .with_retry_timeout(retry_budget);
         let options = ServiceOptions {
             poll: Backoff {
                 initial: Duration::from_millis(50),
@@ -127,13 +140,15 @@ impl TestApp {
         }
     }
 
-    /// Stops the server and the emulator, re-raising panics of either.
+    /// Stops the server and the emulator, re-raising panics of either, and
+    /// checks that no log line so far carried a secret.
     pub async fn stop(mut self) {
         self.stop_server().await;
         if let Some(emulator) = self.emulator.take() {
             emulator.shutdown();
             emulator.join().await.unwrap();
         }
+        assert_no_secrets_logged();
     }
 }
 
@@ -187,14 +202,83 @@ pub async fn status_of(
         .find(|status| status.library.as_ref() == Some(library))
 }
 
-/// Test logs are silent unless TEST_LOG=1.
+/// Every secret the tests use, plus the prefix of the emulator's OAuth
+/// access tokens. No log line may contain any of them.
+const KNOWN_SECRETS: &[&str] = &[
+    emulator::DEFAULT_TOKEN,
+    emulator::DEFAULT_PASSWORD,
+    emulator::DEFAULT_CLIENT_SECRET,
+    "emu-oauth-",
+    "dapi-wrong-token-123",
+    "dapi-secret-token-4f1c2d3e",
+    "dapi-other-secret-9a8b",
+    "nope-pw-77",
+    "wrong-secret-4242",
+];
+
+/// True when `line` contains a known secret.
+pub fn carries_secret(line: &str) -> bool {
+    KNOWN_SECRETS.iter().any(|secret| line.contains(secret))
+}
+
+/// Log lines that contained a known secret.
+static LEAKS: Mutex<Vec<String>> = Mutex::new(Vec::new());
+/// Log lines scanned so far.
+static SCANNED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// Scans every log line for known secrets; shows the lines on stderr when
+/// TEST_LOG is set.
+struct SecretScanner;
+
+/// Records `bytes` (log output) as scanned, and as a leak when it carries
+/// a secret.
+pub fn scan(bytes: &[u8]) {
+    let line = String::from_utf8_lossy(bytes);
+    SCANNED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    if carries_secret(&line) {
+        LEAKS.lock().unwrap().push(line.trim_end().to_owned());
+    }
+}
+
+impl std::io::Write for SecretScanner {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        scan(bytes);
+        if std::env::var_os("TEST_LOG").is_some() {
+            std::io::stderr().write_all(bytes)?;
+        }
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Installs, once per test binary, a subscriber that records every log line
+/// of this crate at TRACE (others at DEBUG) and scans it for secrets.
 fn init_test_logs() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
-        if std::env::var_os("TEST_LOG").is_some() {
-            databricks_grpc::telemetry::init(Default::default(), std::io::stderr);
-        }
+        let subscriber = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new(
+                "databricks_grpc=trace,debug",
+            ))
+            .with_writer(|| SecretScanner)
+            .finish();
+        let _ = tracing::subscriber::set_global_default(subscriber);
     });
+}
+
+/// Fails when any log line so far contained a known secret.
+pub fn assert_no_secrets_logged() {
+    let scanned = SCANNED.load(std::sync::atomic::Ordering::Relaxed);
+    assert!(scanned > 0, "the scanner must see the log lines it checks");
+    let leaks = LEAKS.lock().unwrap();
+    assert!(
+        leaks.is_empty(),
+        "secrets reached the logs:\n{}",
+        leaks.join("\n")
+    );
 }
 
 /// Polls `condition` every few milliseconds until it holds, failing after 10 s.

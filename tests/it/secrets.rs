@@ -22,6 +22,7 @@ struct Capture(Arc<Mutex<Vec<u8>>>);
 
 impl Write for Capture {
     fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        crate::helpers::scan(bytes);
         self.0.lock().unwrap().extend_from_slice(bytes);
         Ok(bytes.len())
     }
@@ -106,4 +107,17 @@ async fn token_never_reaches_logs_or_statuses() {
     for secret in [TOKEN, "dapi-other-secret-9a8b"] {
         assert!(!logs.contains(secret), "secret {secret} found in logs");
     }
+}
+
+#[test]
+fn the_suite_wide_scanner_recognises_secrets() {
+    use databricks_grpc::emulator::{DEFAULT_CLIENT_SECRET, DEFAULT_TOKEN};
+
+    use crate::helpers::carries_secret;
+    assert!(carries_secret(&format!(
+        "INFO header=Bearer {DEFAULT_TOKEN}"
+    )));
+    assert!(carries_secret(&format!("secret={DEFAULT_CLIENT_SECRET}")));
+    assert!(carries_secret("token emu-oauth-0123abcd"));
+    assert!(!carries_secret("INFO install requested libraries=1"));
 }
