@@ -21,6 +21,7 @@ async fn two_thousand_clusters_page_within_the_default_limit() {
         let mut token = String::new();
         let mut pages = 0;
         let mut libraries = 0;
+        let mut largest = 0;
         loop {
             // The generated client keeps tonic's default 4 MiB decode limit.
             let page = app
@@ -38,6 +39,7 @@ async fn two_thousand_clusters_page_within_the_default_limit() {
                 page.encoded_len()
             );
             pages += 1;
+            largest = largest.max(page.encoded_len());
             for cluster in &page.statuses {
                 assert!(
                     seen.insert(cluster.cluster_id.clone()),
@@ -59,6 +61,10 @@ async fn two_thousand_clusters_page_within_the_default_limit() {
             "page_size {page_size} needs several pages, got {pages}"
         );
         let fetches = app.upstream_calls(ALL_STATUSES_PATH).len() - fetches_before;
+        println!(
+            "page_size {page_size}: {} clusters, {libraries} library statuses in {pages} pages; largest page {largest} bytes; {fetches} upstream fetch(es)",
+            seen.len()
+        );
         assert_eq!(
             fetches, 1,
             "{pages} pages are cut from one upstream snapshot"
