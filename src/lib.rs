@@ -11,7 +11,8 @@
 //! - [`managed_contexts`]: execution contexts the server creates, reuses and destroys.
 //! - [`hub`]: the shared poller behind the streaming RPCs.
 //! - [`emulator`]: an in-process emulator of the Databricks endpoints we use.
-//! - [`telemetry`]: tracing set-up.
+//! - [`plugin`]: go-plugin mode: cookie, handshake, AutoMTLS, host services.
+//! - [`telemetry`]: tracing set-up, including hclog JSON lines.
 
 pub mod config;
 pub mod convert;
@@ -19,6 +20,8 @@ pub mod databricks;
 pub mod emulator;
 pub mod hub;
 pub mod managed_contexts;
+#[cfg(unix)]
+pub mod plugin;
 pub mod proto;
 pub mod server;
 pub mod service;

@@ -1,11 +1,15 @@
 //! The `databricks-grpc` command line: `serve` runs the gRPC server (against a
-//! workspace, or the embedded emulator with `--emulator`); `emulator` runs the
+//! workspace, or the embedded emulator with `--emulator`); `plugin` runs the
+//! same service as a HashiCorp go-plugin plugin (also chosen when no command
+//! is given and the magic cookie is in the environment); `emulator` runs the
 //! Databricks emulator alone.
 
 use std::{io::Write, net::SocketAddr, process::ExitCode, time::Duration};
 
 use anyhow::Context;
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory as _, Parser, Subcommand};
+#[cfg(unix)]
+use databricks_grpc::plugin;
 use databricks_grpc::{
     config::{DatabricksConfig, Environment, Overrides, Secret},
     databricks::Client,
@@ -24,10 +28,11 @@ use tracing::info;
 #[command(name = "databricks-grpc", version, propagate_version = true)]
 struct Cli {
     #[command(subcommand)]
-    command: Command,
-    /// Log line format on stderr. The level comes from RUST_LOG (default: info).
-    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
-    log_format: LogFormat,
+    command: Option<Command>,
+    /// Log line format on stderr (default: text; hclog in plugin mode). The
+    /// level comes from RUST_LOG (default: info).
+    #[arg(long, global = true, value_enum)]
+    log_format: Option<LogFormat>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -37,6 +42,14 @@ enum Command {
     /// Reads DATABRICKS_HOST and DATABRICKS_TOKEN (or --host/--token), or with
     /// --emulator starts the embedded Databricks emulator and uses it instead.
     Serve(ServeArgs),
+    /// Run as a HashiCorp go-plugin plugin, launched by a Go host (a
+    /// Terraform or Pulumi provider backend) with the magic cookie set.
+    ///
+    /// Prints only the go-plugin handshake line on stdout, logs hclog JSON on
+    /// stderr, and serves on a unix socket (AutoMTLS when the host asks).
+    /// Reads the Databricks configuration like `serve`.
+    #[cfg(unix)]
+    Plugin(PluginArgs),
     /// Run the Databricks emulator alone, for SDKs, curl and tests.
     ///
     /// Emulates the Libraries API 2.0, the cluster endpoints it needs, and
@@ -51,6 +64,25 @@ struct ServeArgs {
     /// Address for the gRPC server (plaintext HTTP/2). Port 0 picks a free port.
     #[arg(long, default_value = "127.0.0.1:50051")]
     listen: SocketAddr,
+    #[command(flatten)]
+    backend: BackendArgs,
+}
+
+#[cfg(unix)]
+#[derive(Debug, Args)]
+struct PluginArgs {
+    /// How the host connects: a unix socket (in PLUGIN_UNIX_SOCKET_DIR or the
+    /// temp dir) or TCP on 127.0.0.1 within PLUGIN_MIN_PORT..PLUGIN_MAX_PORT.
+    #[arg(long, value_enum, default_value_t = plugin::Network::Unix)]
+    network: plugin::Network,
+    #[command(flatten)]
+    backend: BackendArgs,
+}
+
+/// Where Databricks is and how the service polls it: shared by `serve` and
+/// `plugin`, so both read their configuration the same way.
+#[derive(Debug, Args)]
+struct BackendArgs {
     /// Start the embedded Databricks emulator and serve it instead of a
     /// workspace; DATABRICKS_HOST/DATABRICKS_TOKEN are then ignored.
     #[arg(long)]
@@ -117,8 +149,31 @@ struct EmulatorArgs {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    telemetry::init(cli.log_format, std::io::stderr);
+    let mut cli = Cli::parse();
+    #[cfg(unix)]
+    if cli.command.is_none() && plugin::cookie_present(&Environment) {
+        // Launched by a go-plugin host without a command: plugin mode.
+        cli = Cli::parse_from(std::env::args_os().chain(["plugin".into()]));
+    }
+    let Some(command) = cli.command else {
+        Cli::command()
+            .error(
+                clap::error::ErrorKind::MissingSubcommand,
+                "a command is required: serve, plugin or emulator",
+            )
+            .exit()
+    };
+    let mut format = LogFormat::Text;
+    #[cfg(unix)]
+    if matches!(command, Command::Plugin(_)) {
+        // The cookie comes first: no listener, no log line, nothing on stdout.
+        if let Err(error) = plugin::check_cookie(&Environment) {
+            eprintln!("{error}");
+            return ExitCode::FAILURE;
+        }
+        format = LogFormat::Hclog;
+    }
+    telemetry::init(cli.log_format.unwrap_or(format), std::io::stderr);
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(error) => {
@@ -127,13 +182,20 @@ fn main() -> ExitCode {
         }
     };
     let result = runtime.block_on(async {
-        match cli.command {
+        match command {
             Command::Serve(args) => run_serve(args).await,
+            #[cfg(unix)]
+            Command::Plugin(args) => run_plugin(args).await,
             Command::Emulator(args) => run_emulator(args).await,
         }
     });
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        Err(error) if format == LogFormat::Hclog => {
+            // In plugin mode the host shows hclog lines at their level.
+            tracing::error!(error = format!("{error:#}"), "the plugin failed");
+            ExitCode::from(2)
+        }
         Err(error) => {
             eprintln!("error: {error:#}");
             ExitCode::from(2)
@@ -142,11 +204,47 @@ fn main() -> ExitCode {
 }
 
 async fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
+    let (service, emulator) = build_service(args.backend, Banner::Stdout).await?;
+    let listener = TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("could not listen on {}", args.listen))?;
+    let address = listener.local_addr()?;
+    print_stdout(&format!("gRPC server listening on {address}"));
+    let served = server::serve(listener, service, shutdown_signal()).await;
+    stop_emulator(emulator).await?;
+    Ok(served?)
+}
+
+/// Plugin mode: stops on the host's Shutdown, SIGTERM, the host dying or
+/// closing our stdout; the server stops (destroying its managed contexts)
+/// before the emulator and its processes.
+#[cfg(unix)]
+async fn run_plugin(args: PluginArgs) -> anyhow::Result<()> {
+    let parent_alive = plugin::lifeline::arm_parent_death_signal();
+    let env = plugin::PluginEnv::from_lookup(&Environment)?;
+    if !parent_alive {
+        anyhow::bail!("the host exited before the plugin started");
+    }
+    let (service, emulator) = build_service(args.backend, Banner::Log).await?;
+    let shutdown = plugin::lifeline::process_shutdown();
+    let mut stdout = std::io::stdout();
+    let served = plugin::serve(&env, args.network, service, shutdown, &mut stdout).await;
+    stop_emulator(emulator).await?;
+    Ok(served?)
+}
+
+/// The ComputeService `serve` and `plugin` run: against the workspace the
+/// flags, environment and profiles name, or a fresh emulator.
+async fn build_service(
+    args: BackendArgs,
+    banner: Banner,
+) -> anyhow::Result<(ComputeService, Option<EmulatorHandle>)> {
     let (config, emulator) = if args.emulator {
         let handle = start_emulator(
             args.emulator_listen,
             emulator::DEFAULT_TOKEN,
             args.library_step,
+            banner,
         )
         .await?;
         let config = DatabricksConfig::new(&handle.url(), Secret::new(handle.token()))?;
@@ -181,32 +279,40 @@ async fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
         },
         context_idle_timeout: args.context_idle_timeout,
     };
-    let listener = TcpListener::bind(args.listen)
-        .await
-        .with_context(|| format!("could not listen on {}", args.listen))?;
-    let address = listener.local_addr()?;
-    print_stdout(&format!("gRPC server listening on {address}"));
-    let service = ComputeService::with_options(client, options);
-    let served = server::serve(listener, service, shutdown_signal()).await;
+    Ok((ComputeService::with_options(client, options), emulator))
+}
+
+/// Stops the emulator, if any, and waits for its context processes.
+async fn stop_emulator(emulator: Option<EmulatorHandle>) -> anyhow::Result<()> {
     if let Some(handle) = emulator {
         handle.shutdown();
         handle.join().await?;
     }
-    Ok(served?)
+    Ok(())
 }
 
 async fn run_emulator(args: EmulatorArgs) -> anyhow::Result<()> {
-    let handle = start_emulator(args.listen, &args.token, args.library_step).await?;
+    let handle =
+        start_emulator(args.listen, &args.token, args.library_step, Banner::Stdout).await?;
     shutdown_signal().await;
     handle.shutdown();
     handle.join().await?;
     Ok(())
 }
 
+/// Where the emulator's banner goes: stdout, or (plugin mode, where stdout
+/// carries only the handshake) the log.
+#[derive(Debug, Clone, Copy)]
+enum Banner {
+    Stdout,
+    Log,
+}
+
 async fn start_emulator(
     listen: SocketAddr,
     token: &str,
     step: Duration,
+    banner: Banner,
 ) -> anyhow::Result<EmulatorHandle> {
     // The emulator runs the code it is sent: never offer that beyond this machine.
     if !listen.ip().is_loopback() {
@@ -221,7 +327,15 @@ async fn start_emulator(
         .with_token(token)
         .with_pace(Pace::Timed(step));
     let handle = emulator::spawn(listener, config).await?;
-    print_stdout(&handle.banner());
+    match banner {
+        Banner::Stdout => print_stdout(&handle.banner()),
+        Banner::Log => info!(
+            url = %handle.url(),
+            running_cluster = emulator::RUNNING_CLUSTER_ID,
+            terminated_cluster = emulator::TERMINATED_CLUSTER_ID,
+            "Databricks emulator listening"
+        ),
+    }
     Ok(handle)
 }
 

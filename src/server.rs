@@ -1,15 +1,23 @@
 //! Mounts `ComputeService`, `grpc.health.v1.Health` and reflection (v1 and
 //! v1alpha, so grpcurl and buf curl both work) on a listener the caller bound.
 //! Reflection lists only ComputeService and health; it still answers itself.
+//!
+//! [`serve`] does it all on a TCP listener. [`Routes`] is the same service
+//! set as a value, so plugin mode can add the go-plugin services and serve
+//! its own (unix socket, TLS) connections.
 
-use std::future::Future;
+use std::{future::Future, sync::Arc, time::Duration};
 
-use tokio::net::TcpListener;
-use tokio_stream::wrappers::TcpListenerStream;
-use tonic::transport::Server;
-use tracing::info;
+use tokio::{
+    io::{AsyncRead, AsyncWrite},
+    net::TcpListener,
+};
+use tokio_stream::{Stream, wrappers::TcpListenerStream};
+use tonic::transport::{Server, server::Connected, server::Router};
+use tonic_health::server::HealthReporter;
+use tracing::{info, warn};
 
-use crate::{proto, service::ComputeService};
+use crate::{managed_contexts::ManagedContexts, proto, service::ComputeService};
 
 /// Errors that stop the gRPC server.
 #[derive(Debug, thiserror::Error)]
@@ -22,6 +30,13 @@ pub enum ServeError {
     Transport(#[from] tonic::transport::Error),
 }
 
+/// ComputeService, health and reflection, ready to serve.
+pub struct Routes {
+    router: Router,
+    health: HealthReporter,
+    contexts: Arc<ManagedContexts>,
+}
+
 /// Serves `service` on `listener` until `shutdown` completes, then drains
 /// in-flight calls and destroys the execution contexts the server created.
 /// Health reports SERVING once the server is mounted.
@@ -30,33 +45,105 @@ pub async fn serve(
     service: ComputeService,
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<(), ServeError> {
-    let (health_reporter, health_service) = tonic_health::server::health_reporter();
-    let reflection_v1 = tonic_reflection::server::Builder::configure()
-        .register_encoded_file_descriptor_set(proto::FILE_DESCRIPTOR_SET)
-        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-        .include_reflection_service(false)
-        .build_v1()?;
-    let reflection_v1alpha = tonic_reflection::server::Builder::configure()
-        .register_encoded_file_descriptor_set(proto::FILE_DESCRIPTOR_SET)
-        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-        .include_reflection_service(false)
-        .build_v1alpha()?;
-    let contexts = service.managed_contexts().clone();
-    let router = Server::builder()
-        .add_service(health_service)
-        .add_service(reflection_v1)
-        .add_service(reflection_v1alpha)
-        .add_service(service.into_server());
-    health_reporter
-        .set_serving::<proto::compute::compute_service_server::ComputeServiceServer<ComputeService>>()
-        .await;
-    let reaper = contexts.spawn_reaper();
+    let routes = Routes::new(service, None).await?;
     info!(address = ?listener.local_addr().ok(), "gRPC server ready");
-    let served = router
-        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)
-        .await;
-    reaper.abort();
-    contexts.destroy_all().await;
-    info!("gRPC server stopped");
-    Ok(served?)
+    routes
+        .serve_with_incoming(TcpListenerStream::new(listener), shutdown, None)
+        .await
+}
+
+// === impl Routes ===
+
+impl Routes {
+    /// Mounts `service` (with `max_message_size` as its decoding and
+    /// encoding limit when given; tonic's default is 4 MiB to receive),
+    /// health with ComputeService SERVING, and reflection.
+    pub async fn new(
+        service: ComputeService,
+        max_message_size: Option<usize>,
+    ) -> Result<Self, ServeError> {
+        let (health, health_service) = tonic_health::server::health_reporter();
+        let reflection_v1 = tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(proto::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+            .include_reflection_service(false)
+            .build_v1()?;
+        let reflection_v1alpha = tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(proto::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+            .include_reflection_service(false)
+            .build_v1alpha()?;
+        let contexts = service.managed_contexts().clone();
+        let mut compute = service.into_server();
+        if let Some(limit) = max_message_size {
+            compute = compute
+                .max_decoding_message_size(limit)
+                .max_encoding_message_size(limit);
+        }
+        let router = Server::builder()
+            .add_service(health_service)
+            .add_service(reflection_v1)
+            .add_service(reflection_v1alpha)
+            .add_service(compute);
+        health
+            .set_serving::<proto::compute::compute_service_server::ComputeServiceServer<ComputeService>>()
+            .await;
+        Ok(Self {
+            router,
+            health,
+            contexts,
+        })
+    }
+
+    /// The health reporter, to mark more services SERVING.
+    pub fn health(&self) -> &HealthReporter {
+        &self.health
+    }
+
+    /// Adds services to the router (e.g. `|router| router.add_service(svc)`).
+    #[must_use]
+    pub fn map_router(mut self, add: impl FnOnce(Router) -> Router) -> Self {
+        self.router = add(self.router);
+        self
+    }
+
+    /// Serves connections from `incoming` until `shutdown` completes, then
+    /// drains in-flight calls (for at most `drain_limit` when given, then
+    /// drops them) and destroys the execution contexts the server created.
+    pub async fn serve_with_incoming<I, IO, IE>(
+        self,
+        incoming: I,
+        shutdown: impl Future<Output = ()> + Send,
+        drain_limit: Option<Duration>,
+    ) -> Result<(), ServeError>
+    where
+        I: Stream<Item = Result<IO, IE>>,
+        IO: AsyncRead + AsyncWrite + Connected + Unpin + Send + 'static,
+        IE: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
+        let reaper = self.contexts.spawn_reaper();
+        let (stopping, stopped) = tokio::sync::oneshot::channel::<()>();
+        let shutdown = async move {
+            shutdown.await;
+            let _ = stopping.send(());
+        };
+        let served = self.router.serve_with_incoming_shutdown(incoming, shutdown);
+        let deadline = async move {
+            match (stopped.await, drain_limit) {
+                (Ok(()), Some(limit)) => tokio::time::sleep(limit).await,
+                _ => std::future::pending().await,
+            }
+        };
+        let served = tokio::select! {
+            served = served => served,
+            () = deadline => {
+                warn!(limit = ?drain_limit, "calls still in flight at the drain limit were dropped");
+                Ok(())
+            }
+        };
+        reaper.abort();
+        self.contexts.destroy_all().await;
+        info!("gRPC server stopped");
+        Ok(served?)
+    }
 }

@@ -1,9 +1,14 @@
 //! Tracing set-up: logs go to a writer chosen by the caller (stderr for the
-//! CLI), filtered by `RUST_LOG`, as text or JSON lines.
+//! CLI), filtered by `RUST_LOG`, as text, JSON or hclog JSON lines (plugin
+//! mode: see [`hclog`]).
 
 use std::io::IsTerminal;
 
-use tracing_subscriber::{EnvFilter, fmt::MakeWriter};
+use tracing_subscriber::{EnvFilter, fmt::MakeWriter, fmt::format::JsonFields};
+
+pub mod hclog;
+
+pub use hclog::HclogFormat;
 
 /// How log lines are formatted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -13,6 +18,9 @@ pub enum LogFormat {
     Text,
     /// One JSON object per line.
     Json,
+    /// One hclog JSON object per line (`@level`, `@message`, `@timestamp`,
+    /// `@module`), as a go-plugin host expects on a plugin's stderr.
+    Hclog,
 }
 
 /// Installs the global subscriber writing to `writer`. `RUST_LOG` overrides
@@ -34,6 +42,12 @@ where
             .with_ansi(false)
             .json()
             .flatten_event(true)
+            .try_init()
+            .is_ok(),
+        LogFormat::Hclog => builder
+            .with_ansi(false)
+            .fmt_fields(JsonFields::new())
+            .event_format(HclogFormat)
             .try_init()
             .is_ok(),
     }

@@ -22,7 +22,7 @@ WORK=$HERE/.work
 REQS=$HERE/requirements.txt
 CHECK_TIMEOUT=${INTEROP_CHECK_TIMEOUT:-300}
 
-ALL_CHECKS=(buf_lint python_grpc_client buf_curl grpc_streaming databricks_sdk_check python_commands sdk_commands)
+ALL_CHECKS=(buf_lint python_grpc_client buf_curl grpc_streaming databricks_sdk_check python_commands sdk_commands go_plugin_host)
 
 child=""
 cleanup() {
@@ -124,6 +124,7 @@ checks=("$@")
 command_for() {
   case $1 in
     buf_lint) echo "bash $HERE/buf_lint.sh" ;;  # the only check without the binary
+    go_plugin_host) echo "bash $HERE/go_plugin_host.sh" ;;
     *) [[ -f $HERE/$1.py ]] || return 1; echo "$VENV/bin/python $HERE/$1.py" ;;
   esac
 }
