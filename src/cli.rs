@@ -1,0 +1,176 @@
+//! The command line: subcommands, their flags and `--help` texts.
+
+use std::{net::SocketAddr, time::Duration};
+
+use clap::{Args, Parser, Subcommand};
+#[cfg(unix)]
+use databricks_grpc::plugin;
+use databricks_grpc::{emulator, telemetry::LogFormat};
+
+/// A typed gRPC API in front of the Databricks Libraries and Command Execution
+/// REST APIs.
+#[derive(Debug, Parser)]
+#[command(name = "databricks-grpc", version, propagate_version = true)]
+pub(crate) struct Cli {
+    #[command(subcommand)]
+    pub(crate) command: Option<Command>,
+    /// Log line format on stderr (default: text; hclog in plugin mode). The
+    /// level comes from RUST_LOG (default: info).
+    #[arg(long, global = true, value_enum)]
+    pub(crate) log_format: Option<LogFormat>,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Run the gRPC server (ComputeService, health, reflection).
+    ///
+    /// Reads DATABRICKS_HOST and DATABRICKS_TOKEN (or --host/--token), or with
+    /// --emulator starts the embedded Databricks emulator and uses it instead.
+    Serve(ServeArgs),
+    /// Run as a HashiCorp go-plugin plugin, launched by a Go host (a
+    /// Terraform or Pulumi provider backend) with the magic cookie set.
+    ///
+    /// Prints only the go-plugin handshake line on stdout, logs hclog JSON on
+    /// stderr, and serves on a unix socket (AutoMTLS when the host asks).
+    /// Reads the Databricks configuration like `serve`.
+    #[cfg(unix)]
+    Plugin(PluginArgs),
+    /// Run the Databricks emulator alone, for SDKs, curl and tests.
+    ///
+    /// Emulates the Libraries API 2.0, the cluster endpoints it needs, and
+    /// REST API 1.2 command execution, with two seeded clusters. It RUNS the
+    /// Python (in python3 processes) and SQL (in sqlite3) it is sent, so it
+    /// listens on loopback only. Prints its URL, token and cluster ids.
+    Emulator(EmulatorArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ServeArgs {
+    /// Address for the gRPC server (plaintext HTTP/2). Port 0 picks a free port.
+    #[arg(long, default_value = "127.0.0.1:50051")]
+    pub(crate) listen: SocketAddr,
+    #[command(flatten)]
+    pub(crate) backend: BackendArgs,
+}
+
+#[cfg(unix)]
+#[derive(Debug, Args)]
+pub(crate) struct PluginArgs {
+    /// How the host connects: a unix socket (in PLUGIN_UNIX_SOCKET_DIR or the
+    /// temp dir) or TCP on 127.0.0.1 within PLUGIN_MIN_PORT..PLUGIN_MAX_PORT.
+    #[arg(long, value_enum, default_value_t = plugin::Network::Unix)]
+    pub(crate) network: plugin::Network,
+    #[command(flatten)]
+    pub(crate) backend: BackendArgs,
+}
+
+/// Where Databricks is and how the service polls it: shared by `serve` and
+/// `plugin`, so both read their configuration the same way.
+#[derive(Debug, Args)]
+pub(crate) struct BackendArgs {
+    /// Start the embedded Databricks emulator and serve it instead of a
+    /// workspace; DATABRICKS_HOST/DATABRICKS_TOKEN are then ignored.
+    #[arg(long)]
+    pub(crate) emulator: bool,
+    /// With --emulator: the emulator's address (port 0 picks a free port).
+    #[arg(long, default_value = "127.0.0.1:0", requires = "emulator")]
+    pub(crate) emulator_listen: SocketAddr,
+    /// With --emulator: how long each library lifecycle step takes
+    /// (PENDING → RESOLVING → INSTALLING → INSTALLED), e.g. 2s, 500ms, 0s.
+    #[arg(long, default_value = "2s", value_parser = parse_duration, requires = "emulator")]
+    pub(crate) library_step: Duration,
+    /// Workspace URL, e.g. https://adb-123.4.azuredatabricks.net [env: DATABRICKS_HOST]
+    #[arg(long, conflicts_with = "emulator")]
+    pub(crate) host: Option<String>,
+    /// Personal access token; prefer the DATABRICKS_TOKEN environment variable,
+    /// as flags are visible to other local users [env: DATABRICKS_TOKEN]
+    #[arg(long, conflicts_with = "emulator")]
+    pub(crate) token: Option<String>,
+    /// Profile (section) of ~/.databrickscfg to read; the default is
+    /// [__settings__] default_profile, else [DEFAULT]
+    /// [env: DATABRICKS_CONFIG_PROFILE; file: DATABRICKS_CONFIG_FILE]
+    #[arg(long, conflicts_with = "emulator")]
+    pub(crate) profile: Option<String>,
+    /// Force an authentication method: pat, basic or oauth-m2m. Without it,
+    /// the one configured method is used [env: DATABRICKS_AUTH_TYPE]
+    #[arg(long, conflicts_with = "emulator")]
+    pub(crate) auth_type: Option<String>,
+    /// Also look for credentials in ~/.netrc (or $NETRC) when no other
+    /// method is configured (the Databricks SDKs never read it)
+    #[arg(long, conflicts_with = "emulator")]
+    pub(crate) netrc: bool,
+    /// Permit plain http:// to a workspace that is not on loopback.
+    /// Credentials then travel unencrypted; https:// is always verified.
+    #[arg(long, conflicts_with = "emulator")]
+    pub(crate) allow_insecure_http: bool,
+    /// Time allowed for one Databricks request, e.g. 60s.
+    #[arg(long, default_value = "60s", value_parser = parse_duration)]
+    pub(crate) request_timeout: Duration,
+    /// Streaming RPCs poll Databricks this soon after a change...
+    #[arg(long, default_value = "100ms", value_parser = parse_duration)]
+    pub(crate) poll_initial: Duration,
+    /// ...and back off, doubling, to at most this interval. One poll loop
+    /// serves every stream watching the same command or cluster.
+    #[arg(long, default_value = "5s", value_parser = parse_duration)]
+    pub(crate) poll_max: Duration,
+    /// Destroy an execution context the server created (ExecuteCommand
+    /// without context_id) after it has been unused this long.
+    #[arg(long, default_value = "20m", value_parser = parse_duration)]
+    pub(crate) context_idle_timeout: Duration,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct EmulatorArgs {
+    /// Loopback address to listen on; port 0 picks a free port. The emulator
+    /// runs the Python and SQL it is sent, so other addresses are refused.
+    #[arg(long, default_value = "127.0.0.1:8433")]
+    pub(crate) listen: SocketAddr,
+    /// The only bearer token the emulator accepts.
+    #[arg(long, default_value = emulator::DEFAULT_TOKEN)]
+    pub(crate) token: String,
+    /// How long each library and cluster lifecycle step takes, e.g. 2s, 0s.
+    #[arg(long, default_value = "2s", value_parser = parse_duration)]
+    pub(crate) library_step: Duration,
+}
+
+/// Parses `500ms`, `2s`, `1m`, `1h` or a bare number of seconds.
+pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let (number, unit) = text
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .map_or((text, "s"), |index| text.split_at(index));
+    let value: f64 = number
+        .parse()
+        .map_err(|_| format!("{text:?} is not a duration like 500ms, 2s or 1m"))?;
+    let seconds = match unit {
+        "ms" => value / 1000.0,
+        "s" => value,
+        "m" => value * 60.0,
+        "h" => value * 3600.0,
+        _ => return Err(format!("{text:?} has an unknown unit; use ms, s, m or h")),
+    };
+    Duration::try_from_secs_f64(seconds).map_err(|error| format!("{text:?}: {error}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("2s"), Ok(Duration::from_secs(2)));
+        assert_eq!(parse_duration("0s"), Ok(Duration::ZERO));
+        assert_eq!(parse_duration("3"), Ok(Duration::from_secs(3)));
+        assert_eq!(parse_duration("1m"), Ok(Duration::from_secs(60)));
+        assert!(parse_duration("soon").is_err());
+        assert_eq!(parse_duration("20m"), Ok(Duration::from_secs(1200)));
+        assert!(parse_duration("5d").is_err());
+    }
+
+    #[test]
+    fn cli_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}
