@@ -8,7 +8,10 @@ use tracing::{info, instrument, warn};
 use super::{ComputeService, ResponseStream};
 use crate::{
     convert::{self, ExecuteCommand},
-    databricks::{self, CallOptions, execution::ExecuteCommandRequest},
+    databricks::{
+        self, CallOptions,
+        execution::{CommandRequest, ExecuteCommandRequest},
+    },
     proto::compute as pb,
 };
 
@@ -73,12 +76,11 @@ impl ComputeService {
         request: pb::CommandStatusRequest,
         options: CallOptions,
     ) -> Result<pb::CommandStatusResponse, Status> {
-        let key = convert::command_request(
+        let key = self.command_in_use(
             &request.cluster_id,
             &request.context_id,
             &request.command_id,
         )?;
-        self.contexts.touch(&key.context_id);
         let status = self.client.command_status(&key, options).await?;
         Ok(pb::CommandStatusResponse {
             command: Some(convert::command(status)),
@@ -108,12 +110,11 @@ impl ComputeService {
         &self,
         request: pb::StreamCommandStatusRequest,
     ) -> Result<ResponseStream<pb::StreamCommandStatusResponse>, Status> {
-        let key = convert::command_request(
+        let key = self.command_in_use(
             &request.cluster_id,
             &request.context_id,
             &request.command_id,
         )?;
-        self.contexts.touch(&key.context_id);
         let client = self.client.clone();
         let poll_key = key.clone();
         let poll = move || {
@@ -130,6 +131,23 @@ impl ComputeService {
                 command: Some(command),
             })
         })))
+    }
+}
+
+// === impl ComputeService ===
+
+impl ComputeService {
+    /// Validates a command's ids and marks its context as in use, so a
+    /// managed context being watched is not reaped as idle.
+    fn command_in_use(
+        &self,
+        cluster_id: &str,
+        context_id: &str,
+        command_id: &str,
+    ) -> Result<CommandRequest, Status> {
+        let key = convert::command_request(cluster_id, context_id, command_id)?;
+        self.contexts.touch(&key.context_id);
+        Ok(key)
     }
 }
 
