@@ -116,6 +116,9 @@ async fn build_service(
     args: BackendArgs,
     banner: Banner,
 ) -> anyhow::Result<(ComputeService, Option<EmulatorHandle>)> {
+    if args.poll_initial.is_zero() || args.poll_max < args.poll_initial {
+        anyhow::bail!("--poll-initial must be above zero and at most --poll-max");
+    }
     let (config, emulator) = if args.emulator {
         let handle = start_emulator(
             args.emulator_listen,
@@ -146,9 +149,6 @@ async fn build_service(
         "Databricks configuration resolved"
     );
     let client = Client::new(&config)?;
-    if args.poll_initial.is_zero() || args.poll_max < args.poll_initial {
-        anyhow::bail!("--poll-initial must be above zero and at most --poll-max");
-    }
     let options = ServiceOptions {
         poll: Backoff {
             initial: args.poll_initial,
@@ -172,9 +172,7 @@ async fn run_emulator(args: EmulatorArgs) -> anyhow::Result<()> {
     let handle =
         start_emulator(args.listen, &args.token, args.library_step, Banner::Stdout).await?;
     shutdown_signal().await;
-    handle.shutdown();
-    handle.join().await?;
-    Ok(())
+    stop_emulator(Some(handle)).await
 }
 
 /// Where the emulator's banner goes: stdout, or (plugin mode, where stdout

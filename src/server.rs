@@ -52,6 +52,15 @@ pub async fn serve(
         .await
 }
 
+/// Reflection over our services and health only; the reflection service
+/// answers without listing itself.
+fn reflection() -> tonic_reflection::server::Builder<'static> {
+    tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(proto::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .include_reflection_service(false)
+}
+
 // === impl Routes ===
 
 impl Routes {
@@ -63,16 +72,8 @@ impl Routes {
         max_message_size: Option<usize>,
     ) -> Result<Self, ServeError> {
         let (health, health_service) = tonic_health::server::health_reporter();
-        let reflection_v1 = tonic_reflection::server::Builder::configure()
-            .register_encoded_file_descriptor_set(proto::FILE_DESCRIPTOR_SET)
-            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-            .include_reflection_service(false)
-            .build_v1()?;
-        let reflection_v1alpha = tonic_reflection::server::Builder::configure()
-            .register_encoded_file_descriptor_set(proto::FILE_DESCRIPTOR_SET)
-            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-            .include_reflection_service(false)
-            .build_v1alpha()?;
+        let reflection_v1 = reflection().build_v1()?;
+        let reflection_v1alpha = reflection().build_v1alpha()?;
         let contexts = service.managed_contexts().clone();
         let mut compute = service.into_server();
         if let Some(limit) = max_message_size {

@@ -21,7 +21,6 @@ pub(super) fn credentials_for(host: &str, lookup: &dyn Lookup) -> Option<Credent
 fn parse(text: &str, machine: &str) -> Option<Credentials> {
     let mut words = text.split_whitespace();
     let (mut current, mut login, mut password) = (None::<String>, None::<String>, None::<String>);
-    let mut found = None;
     while let Some(word) = words.next() {
         match word {
             "machine" | "default" => {
@@ -40,11 +39,7 @@ fn parse(text: &str, machine: &str) -> Option<Credentials> {
             "password" => password = words.next().map(str::to_owned),
             _ => {}
         }
-        if current.as_deref() == Some(machine) {
-            found = Some(());
-        }
     }
-    found?;
     if current.as_deref() != Some(machine) {
         return None;
     }

@@ -68,7 +68,7 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
 
 /// Compares without stopping at the first difference, so response timing
 /// says nothing about how much of a guess was right.
-fn same(left: &[u8], right: &[u8]) -> bool {
+pub(crate) fn same(left: &[u8], right: &[u8]) -> bool {
     left.len() == right.len() && left.iter().zip(right).fold(0, |acc, (l, r)| acc | (l ^ r)) == 0
 }
 

@@ -21,7 +21,7 @@ use rand::Rng;
 use serde_json::json;
 use tokio::time::Instant;
 
-use super::EmulatorState;
+use super::{EmulatorState, auth::same};
 
 /// The service principal the emulator accepts by default.
 pub const DEFAULT_CLIENT_ID: &str = "emulator-client";
@@ -126,8 +126,10 @@ pub(crate) fn routes() -> Router<EmulatorState> {
 
 async fn token(State(state): State<EmulatorState>, headers: HeaderMap, body: String) -> Response {
     let logins = state.logins();
-    let client_ok = basic_credentials(&headers)
-        .is_some_and(|(id, secret)| id == logins.client_id && secret == logins.client_secret);
+    let client_ok = basic_credentials(&headers).is_some_and(|(id, secret)| {
+        same(id.as_bytes(), logins.client_id.as_bytes())
+            && same(secret.as_bytes(), logins.client_secret.as_bytes())
+    });
     if !client_ok {
         let body =
             json!({"error": "invalid_client", "error_description": "Client authentication failed"});
