@@ -4,22 +4,12 @@
 use databricks_grpc::{
     config::{Credentials, Secret},
     emulator::{DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_PASSWORD, DEFAULT_USERNAME},
-    proto::compute as pb,
 };
 use tonic::Code;
 
 use crate::helpers::{RUNNING, TestApp, spawn_emulator};
 
 const TOKEN_PATH: &str = "/oidc/v1/token";
-
-async fn status(app: &mut TestApp) -> Result<pb::ClusterStatusResponse, tonic::Status> {
-    app.client
-        .cluster_status(pb::ClusterStatusRequest {
-            cluster_id: RUNNING.into(),
-        })
-        .await
-        .map(tonic::Response::into_inner)
-}
 
 fn oauth(secret: &str) -> Credentials {
     Credentials::OAuthM2M {
@@ -36,7 +26,10 @@ async fn basic_auth_works_and_a_wrong_password_is_refused() {
         password: Secret::new(DEFAULT_PASSWORD),
     };
     let mut app = TestApp::spawn_with_credentials(&emulator.url(), basic).await;
-    assert_eq!(status(&mut app).await.unwrap().cluster_id, RUNNING);
+    assert_eq!(
+        app.cluster_status(RUNNING).await.unwrap().cluster_id,
+        RUNNING
+    );
     app.stop().await;
 
     let wrong = Credentials::Basic {
@@ -44,7 +37,7 @@ async fn basic_auth_works_and_a_wrong_password_is_refused() {
         password: Secret::new("nope-pw-77"),
     };
     let mut app = TestApp::spawn_with_credentials(&emulator.url(), wrong).await;
-    let refused = status(&mut app).await.unwrap_err();
+    let refused = app.cluster_status(RUNNING).await.unwrap_err();
     assert_eq!(refused.code(), Code::PermissionDenied);
     assert!(!format!("{refused:?}").contains("nope-pw-77"));
     app.stop().await;
@@ -58,7 +51,7 @@ async fn oauth_tokens_are_cached_and_refreshed_when_they_expire() {
     let mut app =
         TestApp::spawn_with_credentials(&emulator.url(), oauth(DEFAULT_CLIENT_SECRET)).await;
     for _ in 0..3 {
-        status(&mut app).await.unwrap();
+        app.cluster_status(RUNNING).await.unwrap();
     }
     let fetches = |emulator: &databricks_grpc::emulator::EmulatorHandle| {
         emulator
@@ -75,7 +68,10 @@ async fn oauth_tokens_are_cached_and_refreshed_when_they_expire() {
     // The token expires mid-run: the next call is refused once, a new token
     // is fetched, and the caller sees success.
     emulator.expire_oauth_tokens();
-    assert_eq!(status(&mut app).await.unwrap().cluster_id, RUNNING);
+    assert_eq!(
+        app.cluster_status(RUNNING).await.unwrap().cluster_id,
+        RUNNING
+    );
     assert_eq!(fetches(&emulator), 2);
     let refused_once = emulator
         .journal()
@@ -93,7 +89,7 @@ async fn a_wrong_client_secret_is_unauthenticated_and_never_echoed() {
     let emulator = spawn_emulator(Default::default()).await;
     let mut app =
         TestApp::spawn_with_credentials(&emulator.url(), oauth("wrong-secret-4242")).await;
-    let refused = status(&mut app).await.unwrap_err();
+    let refused = app.cluster_status(RUNNING).await.unwrap_err();
     assert_eq!(refused.code(), Code::Unauthenticated, "{refused:?}");
     assert!(
         refused.message().contains("client id and secret"),

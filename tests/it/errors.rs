@@ -309,14 +309,7 @@ async fn unknown_status_and_kind_do_not_fail_the_call() {
     );
     let mut app =
         TestApp::spawn_against(&spawn_canned_upstream(router).await, Secret::new("t")).await;
-    let response = app
-        .client
-        .cluster_status(pb::ClusterStatusRequest {
-            cluster_id: "c1".into(),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let response = app.cluster_status("c1").await.unwrap();
     assert_eq!(response.library_statuses.len(), 2);
     assert!(response.library_statuses[0].library.is_none());
     assert_eq!(

@@ -15,16 +15,6 @@ use crate::helpers::{RUNNING, TestApp};
 const STATUS_PATH: &str = "/api/2.0/libraries/cluster-status";
 const EXECUTE_PATH: &str = "/api/1.2/commands/execute";
 
-async fn cluster_status(app: &mut TestApp) -> Result<pb::ClusterStatusResponse, tonic::Status> {
-    let request = pb::ClusterStatusRequest {
-        cluster_id: RUNNING.into(),
-    };
-    app.client
-        .cluster_status(request)
-        .await
-        .map(tonic::Response::into_inner)
-}
-
 #[tokio::test]
 async fn reads_under_every_fault() {
     let mut app = TestApp::spawn().await;
@@ -42,7 +32,7 @@ async fn reads_under_every_fault() {
     ];
     for (fault, times) in transient {
         app.emulator().inject_fault(STATUS_PATH, fault, times);
-        let response = cluster_status(&mut app).await;
+        let response = app.cluster_status(RUNNING).await;
         assert_eq!(
             response.map(|r| r.cluster_id).ok().as_deref(),
             Some(RUNNING),
@@ -51,7 +41,7 @@ async fn reads_under_every_fault() {
     }
     for fault in [Fault::TruncatedJson, Fault::MalformedJson] {
         app.emulator().inject_fault(STATUS_PATH, fault, 1);
-        let status = cluster_status(&mut app).await.unwrap_err();
+        let status = app.cluster_status(RUNNING).await.unwrap_err();
         assert_eq!(status.code(), Code::Internal, "{fault:?}: {status:?}");
         assert!(
             status.message().contains("could not read"),

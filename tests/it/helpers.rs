@@ -111,6 +111,20 @@ impl TestApp {
         }
     }
 
+    /// ClusterStatus for `cluster_id` through the gRPC client.
+    pub async fn cluster_status(
+        &mut self,
+        cluster_id: &str,
+    ) -> Result<pb::ClusterStatusResponse, tonic::Status> {
+        let request = pb::ClusterStatusRequest {
+            cluster_id: cluster_id.into(),
+        };
+        self.client
+            .cluster_status(request)
+            .await
+            .map(tonic::Response::into_inner)
+    }
+
     /// The gRPC server's address, for extra connections.
     pub fn grpc_addr(&self) -> std::net::SocketAddr {
         self.grpc_addr
@@ -188,14 +202,7 @@ pub async fn status_of(
     cluster_id: &str,
     library: &pb::Library,
 ) -> Option<pb::LibraryFullStatus> {
-    let response = app
-        .client
-        .cluster_status(pb::ClusterStatusRequest {
-            cluster_id: cluster_id.into(),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let response = app.cluster_status(cluster_id).await.unwrap();
     response
         .library_statuses
         .into_iter()

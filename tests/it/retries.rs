@@ -78,14 +78,7 @@ async fn reads_ride_out_transient_503s() {
         r#"{"cluster_id":"c1"}"#,
     )
     .await;
-    let response = app
-        .client
-        .cluster_status(pb::ClusterStatusRequest {
-            cluster_id: "c1".into(),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let response = app.cluster_status("c1").await.unwrap();
     assert_eq!(response.cluster_id, "c1");
     assert_eq!(served.load(Ordering::SeqCst), 3, "two faults, then success");
     app.stop().await;
