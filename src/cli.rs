@@ -49,6 +49,14 @@ pub(crate) struct ServeArgs {
     /// Address for the gRPC server (plaintext HTTP/2). Port 0 picks a free port.
     #[arg(long, default_value = "127.0.0.1:50051")]
     pub(crate) listen: SocketAddr,
+    /// Forward each caller's own `authorization` metadata (`Bearer <token>`
+    /// or `Basic …`) to Databricks instead of using server credentials, so a
+    /// shared server never lends its identity. Only the host is configured;
+    /// a call without credentials fails UNAUTHENTICATED. Each credential
+    /// gets its own managed contexts and poll loops. Use TLS in front of
+    /// the server (it serves plaintext), as tokens travel in every call.
+    #[arg(long, conflicts_with_all = ["token", "auth_type", "netrc"])]
+    pub(crate) auth_passthrough: bool,
     #[command(flatten)]
     pub(crate) backend: BackendArgs,
 }
@@ -166,6 +174,30 @@ mod tests {
         assert!(parse_duration("soon").is_err());
         assert_eq!(parse_duration("20m"), Ok(Duration::from_secs(1200)));
         assert!(parse_duration("5d").is_err());
+    }
+
+    #[test]
+    fn pass_through_takes_a_host_but_no_server_credentials() {
+        use clap::Parser;
+        let parsed = Cli::try_parse_from([
+            "databricks-grpc",
+            "serve",
+            "--auth-passthrough",
+            "--host",
+            "https://adb-1.example",
+        ]);
+        assert!(parsed.is_ok(), "{parsed:?}");
+        for flag in [["--token", "dapi-x"], ["--auth-type", "pat"]] {
+            let parsed = Cli::try_parse_from([
+                "databricks-grpc",
+                "serve",
+                "--auth-passthrough",
+                flag[0],
+                flag[1],
+            ]);
+            let error = parsed.unwrap_err().to_string();
+            assert!(error.contains("cannot be used with"), "{error}");
+        }
     }
 
     #[test]

@@ -14,7 +14,7 @@ use cli::{BackendArgs, Cli, Command, EmulatorArgs, PluginArgs, ServeArgs};
 #[cfg(unix)]
 use databricks_grpc::plugin;
 use databricks_grpc::{
-    config::{DatabricksConfig, Environment, Overrides, Secret},
+    config::{Credentials, DatabricksConfig, Environment, Overrides, Secret},
     databricks::Client,
     emulator::{self, EmulatorConfig, EmulatorHandle, Pace},
     hub::Backoff,
@@ -81,7 +81,8 @@ fn main() -> ExitCode {
 }
 
 async fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
-    let (service, emulator) = build_service(args.backend, Banner::Stdout).await?;
+    let (service, emulator) =
+        build_service(args.backend, Banner::Stdout, args.auth_passthrough).await?;
     let listener = TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("could not listen on {}", args.listen))?;
@@ -102,7 +103,7 @@ async fn run_plugin(args: PluginArgs) -> anyhow::Result<()> {
     if !parent_alive {
         anyhow::bail!("the host exited before the plugin started");
     }
-    let (service, emulator) = build_service(args.backend, Banner::Log).await?;
+    let (service, emulator) = build_service(args.backend, Banner::Log, false).await?;
     let shutdown = plugin::lifeline::process_shutdown();
     let mut stdout = std::io::stdout();
     let served = plugin::serve(&env, args.network, service, shutdown, &mut stdout).await;
@@ -111,10 +112,13 @@ async fn run_plugin(args: PluginArgs) -> anyhow::Result<()> {
 }
 
 /// The ComputeService `serve` and `plugin` run: against the workspace the
-/// flags, environment and profiles name, or a fresh emulator.
+/// flags, environment and profiles name, or a fresh emulator. With
+/// `pass_through`, only the host is resolved: every call must bring its
+/// caller's own credentials.
 async fn build_service(
     args: BackendArgs,
     banner: Banner,
+    pass_through: bool,
 ) -> anyhow::Result<(ComputeService, Option<EmulatorHandle>)> {
     if args.poll_initial.is_zero() || args.poll_max < args.poll_initial {
         anyhow::bail!("--poll-initial must be above zero and at most --poll-max");
@@ -127,7 +131,14 @@ async fn build_service(
             banner,
         )
         .await?;
-        let config = DatabricksConfig::new(&handle.url(), Secret::new(handle.token()))?;
+        let credentials = if pass_through {
+            Credentials::PassThrough
+        } else {
+            Credentials::Pat {
+                token: Secret::new(handle.token()),
+            }
+        };
+        let config = DatabricksConfig::with_credentials(&handle.url(), credentials)?;
         (config, Some(handle))
     } else {
         let overrides = Overrides {
@@ -137,6 +148,7 @@ async fn build_service(
             auth_type: args.auth_type,
             netrc: args.netrc,
             allow_insecure_http: args.allow_insecure_http,
+            pass_through,
         };
         (DatabricksConfig::resolve(overrides, &Environment)?, None)
     };

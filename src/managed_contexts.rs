@@ -11,9 +11,9 @@ use std::{
     time::Duration,
 };
 
-use tokio::{task::JoinHandle, time::Instant};
+use tokio::time::Instant;
 use tonic::Status;
-use tracing::{Instrument, debug, info, warn};
+use tracing::{debug, info, warn};
 
 use crate::databricks::{
     CallOptions, Client,
@@ -143,22 +143,20 @@ impl ManagedContexts {
         }
     }
 
-    /// Destroys contexts idle for longer than the idle timeout, checking at
-    /// a quarter of it, until the handle is aborted.
-    pub fn spawn_reaper(self: &Arc<Self>) -> JoinHandle<()> {
-        let pool = Arc::downgrade(self);
-        let period = (self.idle_timeout / 4).max(Duration::from_millis(10));
-        let task = async move {
-            loop {
-                tokio::time::sleep(period).await;
-                let Some(pool) = pool.upgrade() else { return };
-                pool.reap_idle().await;
-            }
-        };
-        tokio::spawn(task.instrument(tracing::debug_span!("context_reaper")))
+    /// How long a context may sit unused before it is destroyed.
+    pub fn idle_timeout(&self) -> Duration {
+        self.idle_timeout
     }
 
-    async fn reap_idle(&self) {
+    /// True when no managed context exists or is being created.
+    pub fn is_empty(&self) -> bool {
+        self.all_slots()
+            .iter()
+            .all(|slot| slot.try_lock().is_ok_and(|managed| managed.is_none()))
+    }
+
+    /// Destroys the contexts idle for longer than the idle timeout.
+    pub async fn reap_idle(&self) {
         let entries: Vec<_> = self
             .slots
             .lock()

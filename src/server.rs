@@ -6,7 +6,7 @@
 //! set as a value, so plugin mode can add the go-plugin services and serve
 //! its own (unix socket, TLS) connections.
 
-use std::{future::Future, sync::Arc, time::Duration};
+use std::{future::Future, time::Duration};
 
 use tokio::{
     io::{AsyncRead, AsyncWrite},
@@ -17,7 +17,7 @@ use tonic::transport::{Server, server::Connected, server::Router};
 use tonic_health::server::HealthReporter;
 use tracing::{info, warn};
 
-use crate::{managed_contexts::ManagedContexts, proto, service::ComputeService};
+use crate::{proto, service::ComputeService};
 
 /// Errors that stop the gRPC server.
 #[derive(Debug, thiserror::Error)]
@@ -34,7 +34,7 @@ pub enum ServeError {
 pub struct Routes {
     router: Router,
     health: HealthReporter,
-    contexts: Arc<ManagedContexts>,
+    service: ComputeService,
 }
 
 /// Serves `service` on `listener` until `shutdown` completes, then drains
@@ -74,8 +74,7 @@ impl Routes {
         let (health, health_service) = tonic_health::server::health_reporter();
         let reflection_v1 = reflection().build_v1()?;
         let reflection_v1alpha = reflection().build_v1alpha()?;
-        let contexts = service.managed_contexts().clone();
-        let mut compute = service.into_server();
+        let mut compute = service.clone().into_server();
         if let Some(limit) = max_message_size {
             compute = compute
                 .max_decoding_message_size(limit)
@@ -92,7 +91,7 @@ impl Routes {
         Ok(Self {
             router,
             health,
-            contexts,
+            service,
         })
     }
 
@@ -122,7 +121,7 @@ impl Routes {
         IO: AsyncRead + AsyncWrite + Connected + Unpin + Send + 'static,
         IE: Into<Box<dyn std::error::Error + Send + Sync>>,
     {
-        let reaper = self.contexts.spawn_reaper();
+        let housekeeping = self.service.spawn_housekeeping();
         let (stopping, stopped) = tokio::sync::oneshot::channel::<()>();
         let shutdown = async move {
             shutdown.await;
@@ -142,8 +141,8 @@ impl Routes {
                 Ok(())
             }
         };
-        reaper.abort();
-        self.contexts.destroy_all().await;
+        housekeeping.abort();
+        self.service.destroy_managed_contexts().await;
         info!("gRPC server stopped");
         Ok(served?)
     }

@@ -30,6 +30,9 @@ pub enum Credentials {
         /// Its OAuth secret.
         client_secret: Secret,
     },
+    /// No credentials of its own: every call carries the caller's
+    /// `authorization`, forwarded as is (`serve --auth-passthrough`).
+    PassThrough,
 }
 
 /// The credential fields found in flags, environment and profile.
@@ -46,12 +49,14 @@ pub(super) struct Fields {
 // === impl Credentials ===
 
 impl Credentials {
-    /// The SDK name of the method: `pat`, `basic` or `oauth-m2m`.
+    /// The SDK name of the method: `pat`, `basic` or `oauth-m2m`
+    /// (`pass-through` for the callers' own credentials).
     pub fn auth_type(&self) -> &'static str {
         match self {
             Credentials::Pat { .. } => "pat",
             Credentials::Basic { .. } => "basic",
             Credentials::OAuthM2M { .. } => "oauth-m2m",
+            Credentials::PassThrough => "pass-through",
         }
     }
 }
@@ -70,6 +75,7 @@ impl fmt::Debug for Credentials {
                     "OAuthM2M {{ client_id: {client_id:?}, client_secret: [redacted] }}"
                 )
             }
+            Credentials::PassThrough => f.write_str("PassThrough"),
         }
     }
 }

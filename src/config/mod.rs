@@ -68,6 +68,10 @@ pub struct Overrides {
     /// `--allow-insecure-http`: permit plain `http://` to a host that is not
     /// loopback (credentials then cross the network unencrypted).
     pub allow_insecure_http: bool,
+    /// `--auth-passthrough`: resolve the host only; every call carries its
+    /// caller's own credentials, and none are read from the environment,
+    /// profiles or `.netrc`.
+    pub pass_through: bool,
 }
 
 /// Configuration that could not be resolved; lists every problem.
@@ -166,7 +170,12 @@ impl DatabricksConfig {
             (Some(host), true) => netrc::credentials_for(host, lookup),
             _ => None,
         };
-        let credentials = match credentials::choose(fields, netrc) {
+        let credentials = if overrides.pass_through {
+            Ok(Credentials::PassThrough)
+        } else {
+            credentials::choose(fields, netrc)
+        };
+        let credentials = match credentials {
             Ok(credentials) => Some(credentials),
             Err(problem) => {
                 problems.push(problem);

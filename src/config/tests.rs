@@ -286,3 +286,23 @@ fn plain_http_only_to_loopback_unless_allowed() {
         "http://adb-1.example"
     );
 }
+
+#[test]
+fn pass_through_resolves_the_host_and_reads_no_credentials() {
+    let env = map(&[
+        ("DATABRICKS_HOST", "https://a.example"),
+        ("DATABRICKS_TOKEN", "dapi-server"),
+        ("DATABRICKS_USERNAME", "half-configured"),
+    ]);
+    let overrides = Overrides {
+        pass_through: true,
+        ..Overrides::default()
+    };
+    let config = DatabricksConfig::resolve(overrides.clone(), &env).unwrap();
+    assert_eq!(config.host, "https://a.example");
+    assert_eq!(config.credentials, Credentials::PassThrough);
+    assert_eq!(config.credentials.auth_type(), "pass-through");
+    let error = DatabricksConfig::resolve(overrides, &map(&[])).unwrap_err();
+    assert_eq!(error.problems.len(), 1, "{error}");
+    assert!(error.problems[0].contains("no workspace host"), "{error}");
+}

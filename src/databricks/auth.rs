@@ -24,6 +24,9 @@ pub(crate) enum Authenticator {
     Static(HeaderValue),
     /// OAuth machine-to-machine.
     OAuth(OAuthTokens),
+    /// Pass-through mode: nothing of its own to send. Only clients made by
+    /// `Client::for_caller` send requests; this refuses any other.
+    CallerOnly,
 }
 
 /// Cached OAuth access tokens for one service principal.
@@ -67,6 +70,7 @@ impl Authenticator {
                 client_basic: sensitive(&basic(client_id, client_secret.expose()))?,
                 cached: Mutex::new(None),
             }),
+            Credentials::PassThrough => Self::CallerOnly,
         })
     }
 
@@ -87,6 +91,7 @@ impl Authenticator {
         match self {
             Self::Static(value) => Ok(value.clone()),
             Self::OAuth(tokens) => tokens.header().await,
+            Self::CallerOnly => Err(Error::NoCallerCredentials),
         }
     }
 }
@@ -154,7 +159,7 @@ fn basic(user: &str, secret: &str) -> String {
 }
 
 /// A header value marked sensitive, so it is never printed by `Debug`.
-fn sensitive(value: &str) -> Result<HeaderValue, Error> {
+pub(crate) fn sensitive(value: &str) -> Result<HeaderValue, Error> {
     let mut header = HeaderValue::from_str(value).map_err(|_| Error::InvalidToken)?;
     header.set_sensitive(true);
     Ok(header)

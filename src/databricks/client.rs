@@ -73,6 +73,23 @@ impl Client {
         })
     }
 
+    /// The same workspace and connection pool, authenticating every request
+    /// with `authorization` (a caller's own header, in pass-through mode)
+    /// instead of the configured credentials.
+    pub fn for_caller(&self, mut authorization: HeaderValue) -> Self {
+        authorization.set_sensitive(true);
+        Self {
+            auth: Arc::new(Authenticator::Static(authorization)),
+            ..self.clone()
+        }
+    }
+
+    /// True for a pass-through client, which has no credentials of its own
+    /// and sends nothing until [`Client::for_caller`] gives it a caller's.
+    pub fn is_pass_through(&self) -> bool {
+        matches!(*self.auth, Authenticator::CallerOnly)
+    }
+
     /// The workspace base URL.
     pub fn host(&self) -> &str {
         &self.host

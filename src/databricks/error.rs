@@ -62,6 +62,9 @@ pub enum Error {
         /// What went wrong, without secrets.
         message: String,
     },
+    /// Pass-through mode, and the call carried no credentials to forward.
+    #[error("this server forwards each caller's own credentials, and the call carried none")]
+    NoCallerCredentials,
     /// The configured token cannot be sent in an HTTP header.
     #[error("the Databricks token contains characters that cannot be sent in an HTTP header")]
     InvalidToken,

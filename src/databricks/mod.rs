@@ -9,5 +9,6 @@ mod libraries_api;
 pub mod models;
 pub mod retry;
 
+pub(crate) use auth::sensitive as sensitive_header;
 pub use client::{CallOptions, Client};
 pub use error::{ApiError, Error};

@@ -61,9 +61,10 @@ pub fn delay(error: &Error, resend: Resend, attempt: u32) -> Option<Duration> {
             (throttled || (safe && transient), api.retry_after)
         }
         Error::Timeout { .. } | Error::NoResponse { .. } => (safe, None),
-        Error::BadResponseBody { .. } | Error::TokenRefused { .. } | Error::InvalidToken => {
-            (false, None)
-        }
+        Error::BadResponseBody { .. }
+        | Error::TokenRefused { .. }
+        | Error::NoCallerCredentials
+        | Error::InvalidToken => (false, None),
     };
     if !retryable {
         return None;

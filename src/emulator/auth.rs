@@ -4,6 +4,8 @@
 //! credential, 403 for a wrong one, both with a numeric `error_code`.
 //! Credentials are never logged or echoed.
 
+use std::sync::{Arc, OnceLock};
+
 use axum::{
     extract::{Request, State},
     http::{HeaderMap, header::AUTHORIZATION},
@@ -13,7 +15,13 @@ use axum::{
 
 use super::{EmulatorState, errors::ErrorResponse, oauth::basic_credentials};
 
-/// Middleware: refuses `/api/` requests without the emulator's token.
+/// Where the authenticated user's name goes for the journal: the journal
+/// puts an empty slot in the request, and this layer fills it.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct PrincipalSlot(pub(crate) Arc<OnceLock<String>>);
+
+/// Middleware: refuses `/api/` requests without an accepted credential, and
+/// notes who an accepted one belongs to.
 pub(crate) async fn require_token(
     State(state): State<EmulatorState>,
     request: Request,
@@ -22,40 +30,60 @@ pub(crate) async fn require_token(
     if !request.uri().path().starts_with("/api/") {
         return next.run(request).await;
     }
-    if let Some((user, password)) = basic_credentials(request.headers()) {
-        let logins = state.logins();
-        // The legacy docs also allow `token:<PAT>` as basic credentials.
-        let accepted = (same(user.as_bytes(), logins.username.as_bytes())
-            && same(password.as_bytes(), logins.password.as_bytes()))
-            || (user == "token" && same(password.as_bytes(), state.token().as_bytes()));
-        if accepted {
-            return next.run(request).await;
+    let principal = match authenticate(&state, request.headers()) {
+        Ok(principal) => principal,
+        Err(refusal) => {
+            tracing::debug!(path = request.uri().path(), refusal, "refused");
+            return if refusal == NO_CREDENTIAL {
+                ErrorResponse::unauthenticated().into_response()
+            } else {
+                ErrorResponse::invalid_token().into_response()
+            };
         }
-        tracing::debug!(
-            path = request.uri().path(),
-            "refused: wrong basic credentials"
-        );
-        return ErrorResponse::invalid_token().into_response();
+    };
+    if let Some(slot) = request.extensions().get::<PrincipalSlot>() {
+        let _ = slot.0.set(principal);
     }
-    match bearer(request.headers()) {
-        None => {
-            tracing::debug!(path = request.uri().path(), "refused: no credential");
-            ErrorResponse::unauthenticated().into_response()
-        }
-        Some(token)
-            if same(token.as_bytes(), state.token().as_bytes())
-                || state.issued_tokens().is_valid(token) =>
+    next.run(request).await
+}
+
+const NO_CREDENTIAL: &str = "no credential";
+
+/// The user a request's credential belongs to, or why it is refused.
+fn authenticate(state: &EmulatorState, headers: &HeaderMap) -> Result<String, &'static str> {
+    let logins = state.logins();
+    if let Some((user, password)) = basic_credentials(headers) {
+        if same(user.as_bytes(), logins.username.as_bytes())
+            && same(password.as_bytes(), logins.password.as_bytes())
         {
-            next.run(request).await
+            return Ok(logins.username.clone());
         }
-        Some(_) => {
-            tracing::debug!(
-                path = request.uri().path(),
-                "refused: wrong or expired token"
-            );
-            ErrorResponse::invalid_token().into_response()
+        // The legacy docs also allow `token:<PAT>` as basic credentials.
+        if user == "token" {
+            if let Some(owner) = token_owner(state, &password) {
+                return Ok(owner);
+            }
         }
+        return Err("wrong basic credentials");
     }
+    let token = bearer(headers).ok_or(NO_CREDENTIAL)?;
+    if state.issued_tokens().is_valid(token) {
+        return Ok(logins.client_id.clone());
+    }
+    token_owner(state, token).ok_or("wrong or expired token")
+}
+
+/// The user whose personal access token `token` is: the emulator's user for
+/// its own token, or one of the configured users.
+fn token_owner(state: &EmulatorState, token: &str) -> Option<String> {
+    if same(token.as_bytes(), state.token().as_bytes()) {
+        return Some(state.logins().username.clone());
+    }
+    state
+        .user_tokens()
+        .iter()
+        .find(|(_, known)| same(token.as_bytes(), known.as_bytes()))
+        .map(|(name, _)| name.clone())
 }
 
 /// The credential of an `Authorization: Bearer <token>` header.

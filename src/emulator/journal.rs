@@ -14,7 +14,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 
-use super::{EmulatorState, errors::ErrorResponse, request};
+use super::{EmulatorState, auth::PrincipalSlot, errors::ErrorResponse, request};
 
 /// The largest request body the emulator reads.
 const MAX_BODY: usize = 16 * 1024 * 1024;
@@ -36,6 +36,9 @@ pub struct JournalEntry {
     pub body: Option<serde_json::Value>,
     /// The response status code.
     pub status: u16,
+    /// The user the request authenticated as (a user name, or the OAuth
+    /// client id); `None` when it was refused or needs no credential.
+    pub principal: Option<String>,
 }
 
 /// The recorded entries, oldest first.
@@ -73,13 +76,16 @@ pub(crate) async fn record(
     request: Request,
     next: Next,
 ) -> Response {
-    let (parts, body) = request.into_parts();
+    let (mut parts, body) = request.into_parts();
+    let principal = PrincipalSlot::default();
+    parts.extensions.insert(principal.clone());
     let mut entry = JournalEntry {
         method: parts.method.to_string(),
         path: parts.uri.path().to_owned(),
         query: parts.uri.query().map(str::to_owned),
         body: None,
         status: 0,
+        principal: None,
     };
     let response = match to_bytes(body, MAX_BODY).await {
         Ok(bytes) => {
@@ -96,6 +102,7 @@ pub(crate) async fn record(
             .into_response(),
     };
     entry.status = response.status().as_u16();
+    entry.principal = principal.0.get().cloned();
     tracing::debug!(method = %entry.method, path = %entry.path, status = entry.status, "emulator request");
     state.journal_log().push(entry);
     response

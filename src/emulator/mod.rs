@@ -81,6 +81,9 @@ pub struct EmulatorConfig {
     pub python: String,
     /// Basic-auth and OAuth M2M credentials accepted besides the token.
     pub logins: Logins,
+    /// More users' bearer tokens, as (user name, token). The journal records
+    /// which user each request authenticated as.
+    pub user_tokens: Vec<(String, String)>,
 }
 
 /// A running emulator: its address, its state, and the means to stop it.
@@ -111,6 +114,7 @@ impl Default for EmulatorConfig {
             pace: Pace::default(),
             python: DEFAULT_PYTHON.to_owned(),
             logins: Logins::default(),
+            user_tokens: Vec::new(),
         }
     }
 }
@@ -131,6 +135,12 @@ impl EmulatorConfig {
     /// Accept these basic-auth and OAuth credentials.
     pub fn with_logins(mut self, logins: Logins) -> Self {
         self.logins = logins;
+        self
+    }
+
+    /// Also accept `token` as the personal access token of user `name`.
+    pub fn with_user_token(mut self, name: impl Into<String>, token: impl Into<String>) -> Self {
+        self.user_tokens.push((name.into(), token.into()));
         self
     }
 

@@ -36,6 +36,7 @@ pub struct EmulatorState {
 struct Inner {
     token: String,
     logins: Logins,
+    user_tokens: Vec<(String, String)>,
     issued_tokens: IssuedTokens,
     faults: FaultPlan,
     pace: Pace,
@@ -63,6 +64,7 @@ impl EmulatorState {
         let inner = Inner {
             token: config.token,
             logins: config.logins,
+            user_tokens: config.user_tokens,
             issued_tokens: IssuedTokens::default(),
             faults: FaultPlan::default(),
             pace: config.pace,
@@ -79,6 +81,11 @@ impl EmulatorState {
     /// The one bearer token the emulator accepts.
     pub fn token(&self) -> &str {
         &self.inner.token
+    }
+
+    /// Other users' tokens, as (user name, token).
+    pub(crate) fn user_tokens(&self) -> &[(String, String)] {
+        &self.inner.user_tokens
     }
 
     /// The basic-auth and OAuth credentials accepted besides the token.

@@ -5,7 +5,7 @@ use tokio_stream::StreamExt;
 use tonic::Status;
 use tracing::{info, instrument, warn};
 
-use super::{ComputeService, ResponseStream};
+use super::{ResponseStream, Tenant};
 use crate::{
     convert::{self, ExecuteCommand},
     databricks::{
@@ -15,9 +15,9 @@ use crate::{
     proto::compute as pb,
 };
 
-// === impl ComputeService ===
+// === impl Tenant ===
 
-impl ComputeService {
+impl Tenant {
     /// Sends the command exactly once. With no caller context it runs in the
     /// managed one; when Databricks says that context is gone (so the command
     /// did not run), a new context is made and the command sent to it.
@@ -134,9 +134,9 @@ impl ComputeService {
     }
 }
 
-// === impl ComputeService ===
+// === impl Tenant ===
 
-impl ComputeService {
+impl Tenant {
     /// Validates a command's ids and marks its context as in use, so a
     /// managed context being watched is not reaped as idle.
     fn command_in_use(

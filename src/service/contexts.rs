@@ -4,7 +4,7 @@
 use tonic::Status;
 use tracing::{info, instrument};
 
-use super::ComputeService;
+use super::Tenant;
 use crate::{
     convert,
     databricks::{CallOptions, execution::ContextRequest},
@@ -12,9 +12,9 @@ use crate::{
     proto::compute as pb,
 };
 
-// === impl ComputeService ===
+// === impl Tenant ===
 
-impl ComputeService {
+impl Tenant {
     /// Creates a context (sent once, never retried) and waits until it runs.
     #[instrument(skip_all, fields(cluster_id = %request.cluster_id))]
     pub(super) async fn create_caller_context(

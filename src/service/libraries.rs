@@ -3,12 +3,12 @@
 use tonic::Status;
 use tracing::{info, instrument};
 
-use super::{ComputeService, pagination::PageRequest};
+use super::{Tenant, pagination::PageRequest};
 use crate::{convert, databricks::CallOptions, proto::compute as pb};
 
-// === impl ComputeService ===
+// === impl Tenant ===
 
-impl ComputeService {
+impl Tenant {
     #[instrument(skip_all, fields(cluster_id = %request.cluster_id))]
     pub(super) async fn install_libraries(
         &self,

@@ -1,6 +1,7 @@
-//! The one `ComputeService`: each method converts the request in, calls the
-//! Databricks client, and converts the answer out. Methods are split by
-//! concern; `status.rs` holds the only error → `Status` mapping.
+//! The one `ComputeService`: each method finds the tenant the call acts as
+//! (`tenants.rs`), converts the request in, calls the Databricks client, and
+//! converts the answer out. Methods are split by concern; `status.rs` holds
+//! the only error → `Status` mapping.
 
 mod commands;
 mod contexts;
@@ -9,17 +10,20 @@ mod libraries;
 pub mod pagination;
 pub mod snapshots;
 pub mod status;
+mod tenants;
 mod watch;
 
 use std::{pin::Pin, sync::Arc, time::Duration};
 
+use tokio::task::JoinHandle;
 use tokio_stream::Stream;
 use tonic::{Request, Response, Status};
 
+pub use self::tenants::{CALLER_IDLE, MAX_CALLERS};
+use self::tenants::{Tenant, Tenants};
 use crate::{
-    databricks::{Client, execution::CommandRequest},
-    hub::{Backoff, Hub},
-    managed_contexts::ManagedContexts,
+    databricks::{CallOptions, Client},
+    hub::Backoff,
     proto::compute as pb,
 };
 
@@ -30,11 +34,7 @@ pub type ResponseStream<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send
 /// Clones share the same state.
 #[derive(Debug, Clone)]
 pub struct ComputeService {
-    client: Client,
-    snapshots: Arc<snapshots::Snapshots>,
-    contexts: Arc<ManagedContexts>,
-    commands: Arc<Hub<CommandRequest, pb::Command>>,
-    clusters: Arc<Hub<String, pb::WatchClusterStatusResponse>>,
+    tenants: Arc<Tenants>,
 }
 
 /// Tuning of the streaming RPCs and managed contexts.
@@ -65,28 +65,57 @@ impl ComputeService {
         Self::with_options(client, ServiceOptions::default())
     }
 
-    /// A service with explicit options.
+    /// A service with explicit options. With a pass-through client
+    /// (`Credentials::PassThrough`) every call must carry its caller's
+    /// `authorization`, and each caller's state is kept apart.
     pub fn with_options(client: Client, options: ServiceOptions) -> Self {
         Self {
-            contexts: Arc::new(ManagedContexts::new(
-                client.clone(),
-                options.context_idle_timeout,
-            )),
-            client,
-            snapshots: Arc::default(),
-            commands: Arc::new(Hub::new(options.poll)),
-            clusters: Arc::new(Hub::new(options.poll)),
+            tenants: Arc::new(Tenants::new(client, options)),
         }
     }
 
-    /// The execution contexts this server created on callers' behalf.
-    pub fn managed_contexts(&self) -> &Arc<ManagedContexts> {
-        &self.contexts
+    /// The ids of the execution contexts this server created on callers'
+    /// behalf, for tests and diagnostics.
+    pub fn managed_context_ids(&self) -> Vec<String> {
+        self.tenants
+            .all()
+            .iter()
+            .flat_map(|tenant| tenant.contexts.context_ids())
+            .collect()
+    }
+
+    /// Destroys every execution context this server created (on shutdown).
+    pub async fn destroy_managed_contexts(&self) {
+        for tenant in self.tenants.all() {
+            tenant.contexts.destroy_all().await;
+        }
+    }
+
+    /// Starts the background task that destroys idle managed contexts and
+    /// forgets idle pass-through callers; abort the handle to stop it.
+    pub fn spawn_housekeeping(&self) -> JoinHandle<()> {
+        self.tenants.spawn_housekeeping()
     }
 
     /// Number of upstream poll loops running (commands and clusters).
     pub fn active_poll_loops(&self) -> usize {
-        self.commands.active_loops() + self.clusters.active_loops()
+        self.tenants
+            .all()
+            .iter()
+            .map(|tenant| tenant.active_poll_loops())
+            .sum()
+    }
+
+    /// Number of identities with state here: 1, or in pass-through mode the
+    /// distinct caller credentials seen recently.
+    pub fn callers(&self) -> usize {
+        self.tenants.all().len()
+    }
+
+    /// The tenant a call acts as, and the options its deadline gives.
+    fn caller<T>(&self, request: &Request<T>) -> Result<(Arc<Tenant>, CallOptions), Status> {
+        let tenant = self.tenants.for_call(request.metadata())?;
+        Ok((tenant, deadline::call_options(request.metadata())))
     }
 
     /// The tonic server wrapping this service.
@@ -101,8 +130,9 @@ impl pb::compute_service_server::ComputeService for ComputeService {
         &self,
         request: Request<pb::InstallRequest>,
     ) -> Result<Response<pb::InstallResponse>, Status> {
-        let options = deadline::call_options(request.metadata());
-        self.install_libraries(request.into_inner(), options)
+        let (tenant, options) = self.caller(&request)?;
+        tenant
+            .install_libraries(request.into_inner(), options)
             .await
             .map(Response::new)
     }
@@ -111,8 +141,9 @@ impl pb::compute_service_server::ComputeService for ComputeService {
         &self,
         request: Request<pb::UninstallRequest>,
     ) -> Result<Response<pb::UninstallResponse>, Status> {
-        let options = deadline::call_options(request.metadata());
-        self.uninstall_libraries(request.into_inner(), options)
+        let (tenant, options) = self.caller(&request)?;
+        tenant
+            .uninstall_libraries(request.into_inner(), options)
             .await
             .map(Response::new)
     }
@@ -121,8 +152,9 @@ impl pb::compute_service_server::ComputeService for ComputeService {
         &self,
         request: Request<pb::ClusterStatusRequest>,
     ) -> Result<Response<pb::ClusterStatusResponse>, Status> {
-        let options = deadline::call_options(request.metadata());
-        self.library_statuses(request.into_inner(), options)
+        let (tenant, options) = self.caller(&request)?;
+        tenant
+            .library_statuses(request.into_inner(), options)
             .await
             .map(Response::new)
     }
@@ -131,8 +163,9 @@ impl pb::compute_service_server::ComputeService for ComputeService {
         &self,
         request: Request<pb::AllStatusesRequest>,
     ) -> Result<Response<pb::AllStatusesResponse>, Status> {
-        let options = deadline::call_options(request.metadata());
-        self.all_library_statuses(request.into_inner(), options)
+        let (tenant, options) = self.caller(&request)?;
+        tenant
+            .all_library_statuses(request.into_inner(), options)
             .await
             .map(Response::new)
     }
@@ -143,15 +176,19 @@ impl pb::compute_service_server::ComputeService for ComputeService {
         &self,
         request: Request<pb::WatchClusterStatusRequest>,
     ) -> Result<Response<Self::WatchClusterStatusStream>, Status> {
-        self.watch_cluster(request.into_inner()).map(Response::new)
+        let (tenant, _) = self.caller(&request)?;
+        tenant
+            .watch_cluster(request.into_inner())
+            .map(Response::new)
     }
 
     async fn create_context(
         &self,
         request: Request<pb::CreateContextRequest>,
     ) -> Result<Response<pb::CreateContextResponse>, Status> {
-        let options = deadline::call_options(request.metadata());
-        self.create_caller_context(request.into_inner(), options)
+        let (tenant, options) = self.caller(&request)?;
+        tenant
+            .create_caller_context(request.into_inner(), options)
             .await
             .map(Response::new)
     }
@@ -160,8 +197,9 @@ impl pb::compute_service_server::ComputeService for ComputeService {
         &self,
         request: Request<pb::ContextStatusRequest>,
     ) -> Result<Response<pb::ContextStatusResponse>, Status> {
-        let options = deadline::call_options(request.metadata());
-        self.read_context_status(request.into_inner(), options)
+        let (tenant, options) = self.caller(&request)?;
+        tenant
+            .read_context_status(request.into_inner(), options)
             .await
             .map(Response::new)
     }
@@ -170,8 +208,9 @@ impl pb::compute_service_server::ComputeService for ComputeService {
         &self,
         request: Request<pb::DestroyContextRequest>,
     ) -> Result<Response<pb::DestroyContextResponse>, Status> {
-        let options = deadline::call_options(request.metadata());
-        self.destroy_caller_context(request.into_inner(), options)
+        let (tenant, options) = self.caller(&request)?;
+        tenant
+            .destroy_caller_context(request.into_inner(), options)
             .await
             .map(Response::new)
     }
@@ -180,8 +219,9 @@ impl pb::compute_service_server::ComputeService for ComputeService {
         &self,
         request: Request<pb::ExecuteCommandRequest>,
     ) -> Result<Response<pb::ExecuteCommandResponse>, Status> {
-        let options = deadline::call_options(request.metadata());
-        self.execute(request.into_inner(), options)
+        let (tenant, options) = self.caller(&request)?;
+        tenant
+            .execute(request.into_inner(), options)
             .await
             .map(Response::new)
     }
@@ -190,8 +230,9 @@ impl pb::compute_service_server::ComputeService for ComputeService {
         &self,
         request: Request<pb::CommandStatusRequest>,
     ) -> Result<Response<pb::CommandStatusResponse>, Status> {
-        let options = deadline::call_options(request.metadata());
-        self.read_command_status(request.into_inner(), options)
+        let (tenant, options) = self.caller(&request)?;
+        tenant
+            .read_command_status(request.into_inner(), options)
             .await
             .map(Response::new)
     }
@@ -200,8 +241,9 @@ impl pb::compute_service_server::ComputeService for ComputeService {
         &self,
         request: Request<pb::CancelCommandRequest>,
     ) -> Result<Response<pb::CancelCommandResponse>, Status> {
-        let options = deadline::call_options(request.metadata());
-        self.cancel(request.into_inner(), options)
+        let (tenant, options) = self.caller(&request)?;
+        tenant
+            .cancel(request.into_inner(), options)
             .await
             .map(Response::new)
     }
@@ -212,6 +254,9 @@ impl pb::compute_service_server::ComputeService for ComputeService {
         &self,
         request: Request<pb::StreamCommandStatusRequest>,
     ) -> Result<Response<Self::StreamCommandStatusStream>, Status> {
-        self.stream_command(request.into_inner()).map(Response::new)
+        let (tenant, _) = self.caller(&request)?;
+        tenant
+            .stream_command(request.into_inner())
+            .map(Response::new)
     }
 }

@@ -83,6 +83,11 @@ impl From<Error> for Status {
                     "Databricks issued no OAuth token at {token_url} ({message}); check the client id and secret"
                 ),
             ),
+            Error::NoCallerCredentials => local_status(
+                Code::Unauthenticated,
+                "CALLER_CREDENTIALS_REQUIRED",
+                CALLER_CREDENTIALS_REQUIRED.to_owned(),
+            ),
             Error::InvalidToken => local_status(
                 Code::FailedPrecondition,
                 "INVALID_TOKEN",
@@ -92,6 +97,11 @@ impl From<Error> for Status {
         }
     }
 }
+
+/// What a caller of a pass-through server is told when its call carries no
+/// usable `authorization` metadata.
+pub const CALLER_CREDENTIALS_REQUIRED: &str = "this server forwards each caller's own Databricks credentials (--auth-passthrough): \
+     send metadata `authorization: Bearer <token>` (or `Basic <base64 user:password>`)";
 
 /// The gRPC code for a Databricks error: `error_code` first, then HTTP status.
 pub fn code_for(error: &ApiError) -> Code {
@@ -141,7 +151,8 @@ fn api_status(error: &ApiError) -> Status {
             if error.error_code.chars().all(|c| c.is_ascii_digit()) =>
         {
             format!(
-                "Databricks refused the credentials: {} (check DATABRICKS_TOKEN)",
+                "Databricks refused the credentials: {} (check the server's configured credentials, \
+                 or with --auth-passthrough the call's `authorization` metadata)",
                 error.message
             )
         }

@@ -3,12 +3,12 @@
 
 use tonic::Status;
 
-use super::{ComputeService, ResponseStream};
+use super::{ResponseStream, Tenant};
 use crate::{convert, databricks::CallOptions, proto::compute as pb};
 
-// === impl ComputeService ===
+// === impl Tenant ===
 
-impl ComputeService {
+impl Tenant {
     /// Subscribes to the shared poll loop of the cluster.
     pub(super) fn watch_cluster(
         &self,

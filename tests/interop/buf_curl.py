@@ -119,6 +119,44 @@ def main() -> None:
         err = json.loads(res.stderr)
         check(err.get("code") == name, f"error code should be {name}: {err}")
 
+    pass_through(curl)
+
+
+def pass_through(plain: Curl) -> None:
+    """`serve --auth-passthrough`: buf curl's own `-H authorization` is what
+    reaches Databricks; without it the server refuses before any upstream call."""
+    server = common.start_serve("buf-curl-passthrough", ["--auth-passthrough"])
+    curl = Curl(f"http://{server.banner.grpc_addr}")
+    url = f"{curl.base}/{SERVICE}/ClusterStatus"
+    data = {"cluster_id": RUNNING_CLUSTER}
+    token = server.banner.token
+    check(bool(token), "the emulator banner should print its token")
+
+    step("pass-through: no authorization -> UNAUTHENTICATED")
+    res = curl.run(data=data, url=url)
+    say(f"exit {res.returncode}\n{res.stderr.strip()}")
+    check(res.returncode == 16 << 3, "buf curl exit code should be 128 (unauthenticated)")
+    err = json.loads(res.stderr)
+    check(err.get("code") == "unauthenticated" and "authorization: Bearer" in err.get("message", ""),
+          f"the message should say which metadata to send: {err}")
+
+    step("pass-through: -H 'Authorization: Bearer <emulator token>' -> OK")
+    res = curl.run("-H", f"Authorization: Bearer {token}", data=data, url=url)
+    check(res.returncode == 0, f"exit {res.returncode}: {res.stderr}")
+    out = json.loads(res.stdout)
+    check(field(out, "clusterId", "cluster_id") == RUNNING_CLUSTER, f"clusterId missing or wrong: {out}")
+    say(f"ClusterStatus -> clusterId {RUNNING_CLUSTER}, {len(field(out, 'libraryStatuses', 'library_statuses') or [])} statuses")
+
+    step("pass-through: a token Databricks refuses -> PERMISSION_DENIED, never echoed")
+    wrong = "dapi-not-the-emulator-token-0001"
+    res = curl.run("-H", f"Authorization: Bearer {wrong}", data=data, url=url)
+    say(f"exit {res.returncode}\n{res.stderr.strip()}")
+    check(res.returncode == 7 << 3, "buf curl exit code should be 56 (permission_denied)")
+    check(wrong not in res.stderr, "the refused token must not be echoed")
+    logged = server.stderr_log.read_text(errors="replace")
+    check(token not in logged and wrong not in logged, "no caller token may reach the server log")
+    say(f"server log ({len(logged.splitlines())} lines) carries neither token")
+
 
 if __name__ == "__main__":
     common.run_check("buf_curl", main)

@@ -69,7 +69,7 @@ pub async fn run(
     (started, updates)
 }
 
-fn text(command: &pb::Command) -> String {
+pub fn text(command: &pb::Command) -> String {
     match command.results.as_ref().and_then(|r| r.result.as_ref()) {
         Some(Kind::Text(text)) => text.text.clone(),
         other => panic!("expected a text result, got {other:?}"),
@@ -235,7 +235,7 @@ async fn caller_contexts_are_the_callers() {
     let (started, updates) = run(&mut app, Language::Python, "print(6 * 7)", &context_id).await;
     assert_eq!(started.context_id, context_id);
     assert_eq!(text(updates.last().unwrap()).trim(), "42");
-    assert!(app.service.managed_contexts().context_ids().is_empty());
+    assert!(app.service.managed_context_ids().is_empty());
     app.client
         .destroy_context(pb::DestroyContextRequest {
             cluster_id: RUNNING.into(),
@@ -276,7 +276,7 @@ async fn executing_on_a_terminated_cluster_is_a_failed_precondition() {
 async fn shutdown_destroys_managed_contexts() {
     let mut app = TestApp::spawn().await;
     run(&mut app, Language::Python, "z = 3", "").await;
-    let managed = app.service.managed_contexts().context_ids();
+    let managed = app.service.managed_context_ids();
     assert_eq!(managed.len(), 1);
     app.stop_server().await;
     let destroyed: Vec<_> = app

@@ -52,6 +52,15 @@ impl TestApp {
         app
     }
 
+    /// Emulator with `config`; the server forwards each caller's own
+    /// credentials (`serve --auth-passthrough`) and has none of its own.
+    pub async fn spawn_pass_through(config: EmulatorConfig) -> Self {
+        let emulator = spawn_emulator(config).await;
+        let mut app = Self::spawn_with_credentials(&emulator.url(), Credentials::PassThrough).await;
+        app.emulator = Some(emulator);
+        app
+    }
+
     /// A server pointed at `host` with `token` (no emulator of its own).
     pub async fn spawn_against(host: &str, token: Secret) -> Self {
         Self::spawn_with_credentials(host, Credentials::Pat { token }).await
@@ -221,6 +230,8 @@ const KNOWN_SECRETS: &[&str] = &[
     "dapi-other-secret-9a8b",
     "nope-pw-77",
     "wrong-secret-4242",
+    crate::passthrough::ALICE_TOKEN,
+    crate::passthrough::BOB_TOKEN,
 ];
 
 /// True when `line` contains a known secret.

@@ -16,6 +16,7 @@ mod faults;
 mod helpers;
 mod large_workspace;
 mod libraries;
+mod passthrough;
 mod plugin;
 mod retries;
 mod secrets;
