@@ -168,3 +168,56 @@ async fn the_callers_deadline_bounds_the_retries() {
     );
     app.stop().await;
 }
+
+/// Reports, once, that the upstream handler holding it was dropped: the
+/// upstream server saw the request go away.
+struct DropReport(Option<tokio::sync::oneshot::Sender<()>>);
+
+impl Drop for DropReport {
+    fn drop(&mut self) {
+        if let Some(report) = self.0.take() {
+            let _ = report.send(());
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_cancelled_call_cancels_its_upstream_request() {
+    let (started, has_started) = tokio::sync::oneshot::channel::<()>();
+    let (dropped, was_dropped) = tokio::sync::oneshot::channel::<()>();
+    let handoff = Arc::new(std::sync::Mutex::new(Some((started, dropped))));
+    let router = Router::new().fallback(any(move || {
+        let handoff = handoff.lock().unwrap().take();
+        async move {
+            let Some((started, dropped)) = handoff else {
+                return StatusCode::GONE;
+            };
+            // The guard lives as long as this handler; the test gets a
+            // sign that it started, then waits for it to be dropped.
+            let _guard = DropReport(Some(dropped));
+            let _ = started.send(());
+            std::future::pending::<()>().await;
+            StatusCode::OK
+        }
+    }));
+    let url = spawn_canned_upstream(router).await;
+    // Each upstream attempt may take 5 s here; cancelling must not wait for it.
+    let app = TestApp::spawn_against(&url, Secret::new("t")).await;
+    let mut client = app.client.clone();
+    let call = tokio::spawn(async move {
+        client
+            .cluster_status(pb::ClusterStatusRequest {
+                cluster_id: "c1".into(),
+            })
+            .await
+    });
+    has_started.await.unwrap();
+    // The caller goes away (no deadline was set: only cancellation ends it).
+    call.abort();
+    let cancelled = tokio::time::timeout(Duration::from_secs(2), was_dropped).await;
+    assert!(
+        matches!(cancelled, Ok(Ok(()))),
+        "the upstream request should end when the gRPC call is cancelled, not at its 5 s timeout"
+    );
+    app.stop().await;
+}
