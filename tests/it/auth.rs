@@ -1,8 +1,11 @@
 //! Every authentication method end to end against the emulator: basic auth,
-//! OAuth M2M with token caching and refresh, and refusals.
+//! OAuth M2M with token caching and refresh, refusals, and each route of
+//! configuration (environment, profiles, auth type, netrc) resolved and used.
+
+use std::collections::HashMap;
 
 use databricks_grpc::{
-    config::{Credentials, Secret},
+    config::{Credentials, DatabricksConfig, Overrides, Secret},
     emulator::{DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_PASSWORD, DEFAULT_USERNAME},
 };
 use tonic::Code;
@@ -104,6 +107,134 @@ async fn a_wrong_client_secret_is_unauthenticated_and_never_echoed() {
         .count();
     assert_eq!(api_calls, 0, "no API call is made without a token");
     app.stop().await;
+    emulator.shutdown();
+    emulator.join().await.unwrap();
+}
+
+/// A `~/.databrickscfg`-style file and a `.netrc` in a fresh directory.
+fn config_dir(name: &str, databrickscfg: &str, netrc: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "databricks-grpc-it-auth-{}-{name}",
+        std::process::id()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("databrickscfg"), databrickscfg).unwrap();
+    std::fs::write(dir.join("netrc"), netrc).unwrap();
+    dir
+}
+
+/// Each way of configuring credentials, resolved exactly as `serve` resolves
+/// them (flags, environment, profile, netrc), then used for a real call: the
+/// emulator's journal says who the call authenticated as.
+#[tokio::test]
+async fn every_configuration_route_resolves_and_authenticates() {
+    let emulator = spawn_emulator(Default::default()).await;
+    let host = emulator.url();
+    let token = emulator.token().to_owned();
+    let profiles = format!(
+        "[DEFAULT]\nhost = {host}\ntoken = {token}\n\n\
+         [basic]\nhost = {host}\nusername = {DEFAULT_USERNAME}\npassword = {DEFAULT_PASSWORD}\n\n\
+         [robot]\nhost = {host}\nclient_id = {DEFAULT_CLIENT_ID}\nclient_secret = {DEFAULT_CLIENT_SECRET}  # the SP\n"
+    );
+    let netrc_host = host.trim_start_matches("http://");
+    let netrc = format!(
+        "machine {} login token password {token}\n",
+        netrc_host.split(':').next().unwrap()
+    );
+    let dir = config_dir("routes", &profiles, &netrc);
+    let file = dir.join("databrickscfg").display().to_string();
+    let netrc_path = dir.join("netrc").display().to_string();
+    let empty = dir.join("missing").display().to_string();
+    type Case<'a> = (&'a str, Vec<(&'a str, String)>, Overrides, &'a str, &'a str);
+    let cases: Vec<Case> = vec![
+        (
+            "environment token",
+            vec![
+                ("DATABRICKS_HOST", host.clone()),
+                ("DATABRICKS_TOKEN", token.clone()),
+                ("DATABRICKS_CONFIG_FILE", empty.clone()),
+            ],
+            Overrides::default(),
+            "pat",
+            DEFAULT_USERNAME,
+        ),
+        (
+            "[DEFAULT] profile",
+            vec![("DATABRICKS_CONFIG_FILE", file.clone())],
+            Overrides::default(),
+            "pat",
+            DEFAULT_USERNAME,
+        ),
+        (
+            "named basic profile",
+            vec![
+                ("DATABRICKS_CONFIG_FILE", file.clone()),
+                ("DATABRICKS_CONFIG_PROFILE", "basic".into()),
+            ],
+            Overrides::default(),
+            "basic",
+            DEFAULT_USERNAME,
+        ),
+        (
+            "--profile robot (oauth-m2m)",
+            vec![("DATABRICKS_CONFIG_FILE", file.clone())],
+            Overrides {
+                profile: Some("robot".into()),
+                ..Overrides::default()
+            },
+            "oauth-m2m",
+            DEFAULT_CLIENT_ID,
+        ),
+        (
+            "DATABRICKS_AUTH_TYPE picks basic over a token",
+            vec![
+                ("DATABRICKS_CONFIG_FILE", empty.clone()),
+                ("DATABRICKS_HOST", host.clone()),
+                ("DATABRICKS_TOKEN", token.clone()),
+                ("DATABRICKS_USERNAME", DEFAULT_USERNAME.into()),
+                ("DATABRICKS_PASSWORD", DEFAULT_PASSWORD.into()),
+                ("DATABRICKS_AUTH_TYPE", "basic".into()),
+            ],
+            Overrides::default(),
+            "basic",
+            DEFAULT_USERNAME,
+        ),
+        (
+            "--netrc",
+            vec![
+                ("DATABRICKS_CONFIG_FILE", empty.clone()),
+                ("DATABRICKS_HOST", host.clone()),
+                ("NETRC", netrc_path.clone()),
+            ],
+            Overrides {
+                netrc: true,
+                ..Overrides::default()
+            },
+            "pat",
+            DEFAULT_USERNAME,
+        ),
+    ];
+    for (name, env, overrides, method, principal) in cases {
+        let env: HashMap<String, String> =
+            env.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
+        let config = DatabricksConfig::resolve(overrides, &env)
+            .unwrap_or_else(|error| panic!("{name}: {error}"));
+        assert_eq!(config.credentials.auth_type(), method, "{name}");
+        let mut app = TestApp::spawn_with_credentials(&config.host, config.credentials).await;
+        let before = emulator.journal().len();
+        app.cluster_status(RUNNING)
+            .await
+            .unwrap_or_else(|status| panic!("{name}: {status:?}"));
+        let call = emulator
+            .journal()
+            .into_iter()
+            .skip(before)
+            .find(|entry| entry.path == "/api/2.0/libraries/cluster-status")
+            .unwrap();
+        assert_eq!(call.principal.as_deref(), Some(principal), "{name}");
+        app.stop().await;
+    }
+    std::fs::remove_dir_all(dir).unwrap();
     emulator.shutdown();
     emulator.join().await.unwrap();
 }
