@@ -1,6 +1,6 @@
 //! The command line: subcommands, their flags and `--help` texts.
 
-use std::{net::SocketAddr, time::Duration};
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
 use clap::{Args, Parser, Subcommand};
 #[cfg(unix)]
@@ -46,7 +46,8 @@ pub(crate) enum Command {
 
 #[derive(Debug, Args)]
 pub(crate) struct ServeArgs {
-    /// Address for the gRPC server (plaintext HTTP/2). Port 0 picks a free port.
+    /// Address for the gRPC server (HTTP/2; plaintext unless --tls-cert).
+    /// Port 0 picks a free port.
     #[arg(long, default_value = "127.0.0.1:50051")]
     pub(crate) listen: SocketAddr,
     /// Forward each caller's own `authorization` metadata (`Bearer <token>`
@@ -57,6 +58,18 @@ pub(crate) struct ServeArgs {
     /// the server (it serves plaintext), as tokens travel in every call.
     #[arg(long, conflicts_with_all = ["token", "auth_type", "netrc"])]
     pub(crate) auth_passthrough: bool,
+    /// With --auth-passthrough on an address that is not loopback and without
+    /// --tls-cert: accept callers' credentials over plaintext anyway, because
+    /// TLS ends in front of this server (a mesh sidecar or a proxy).
+    #[arg(long, requires = "auth_passthrough")]
+    pub(crate) allow_plaintext_credentials: bool,
+    /// Serve gRPC over TLS with this PEM certificate chain (leaf first).
+    /// Needs --tls-key.
+    #[arg(long, value_name = "PEM", requires = "tls_key")]
+    pub(crate) tls_cert: Option<PathBuf>,
+    /// The PEM private key of --tls-cert.
+    #[arg(long, value_name = "PEM", requires = "tls_cert")]
+    pub(crate) tls_key: Option<PathBuf>,
     #[command(flatten)]
     pub(crate) backend: BackendArgs,
 }

@@ -81,14 +81,28 @@ fn main() -> ExitCode {
 }
 
 async fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => Some(server::tls::from_pem_files(cert, key)?),
+        _ => None,
+    };
+    let exposed = !args.listen.ip().is_loopback();
+    if args.auth_passthrough && exposed && tls.is_none() && !args.allow_plaintext_credentials {
+        anyhow::bail!(
+            "--auth-passthrough on {} would take callers' tokens over plaintext: serve TLS with \
+             --tls-cert/--tls-key, or, when TLS ends in front of this server (a sidecar or proxy), \
+             pass --allow-plaintext-credentials",
+            args.listen
+        );
+    }
+    let transport = if tls.is_some() { " (TLS)" } else { "" };
     let (service, emulator) =
         build_service(args.backend, Banner::Stdout, args.auth_passthrough).await?;
     let listener = TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("could not listen on {}", args.listen))?;
     let address = listener.local_addr()?;
-    print_stdout(&format!("gRPC server listening on {address}"));
-    let served = server::serve(listener, service, shutdown_signal()).await;
+    print_stdout(&format!("gRPC server listening on {address}{transport}"));
+    let served = server::serve(listener, service, tls, shutdown_signal()).await;
     stop_emulator(emulator).await?;
     Ok(served?)
 }

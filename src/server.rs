@@ -13,11 +13,13 @@ use tokio::{
     net::TcpListener,
 };
 use tokio_stream::{Stream, wrappers::TcpListenerStream};
-use tonic::transport::{Server, server::Connected, server::Router};
+use tonic::transport::{Server, ServerTlsConfig, server::Connected, server::Router};
 use tonic_health::server::HealthReporter;
 use tracing::{info, warn};
 
 use crate::{proto, service::ComputeService};
+
+pub mod tls;
 
 /// Errors that stop the gRPC server.
 #[derive(Debug, thiserror::Error)]
@@ -37,15 +39,17 @@ pub struct Routes {
     service: ComputeService,
 }
 
-/// Serves `service` on `listener` until `shutdown` completes, then drains
-/// in-flight calls and destroys the execution contexts the server created.
-/// Health reports SERVING once the server is mounted.
+/// Serves `service` on `listener` (over TLS when `tls` is given) until
+/// `shutdown` completes, then drains in-flight calls and destroys the
+/// execution contexts the server created. Health reports SERVING once the
+/// server is mounted.
 pub async fn serve(
     listener: TcpListener,
     service: ComputeService,
+    tls: Option<ServerTlsConfig>,
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<(), ServeError> {
-    let routes = Routes::new(service, None).await?;
+    let routes = Routes::new(service, None, tls).await?;
     info!(address = ?listener.local_addr().ok(), "gRPC server ready");
     routes
         .serve_with_incoming(TcpListenerStream::new(listener), shutdown, None)
@@ -66,10 +70,12 @@ fn reflection() -> tonic_reflection::server::Builder<'static> {
 impl Routes {
     /// Mounts `service` (with `max_message_size` as its decoding and
     /// encoding limit when given; tonic's default is 4 MiB to receive),
-    /// health with ComputeService SERVING, and reflection.
+    /// health with ComputeService SERVING, and reflection; connections are
+    /// TLS when `tls` is given.
     pub async fn new(
         service: ComputeService,
         max_message_size: Option<usize>,
+        tls: Option<ServerTlsConfig>,
     ) -> Result<Self, ServeError> {
         let (health, health_service) = tonic_health::server::health_reporter();
         let reflection_v1 = reflection().build_v1()?;
@@ -80,7 +86,11 @@ impl Routes {
                 .max_decoding_message_size(limit)
                 .max_encoding_message_size(limit);
         }
-        let router = Server::builder()
+        let mut server = Server::builder();
+        if let Some(tls) = tls {
+            server = server.tls_config(tls)?;
+        }
+        let router = server
             .add_service(health_service)
             .add_service(reflection_v1)
             .add_service(reflection_v1alpha)

@@ -97,7 +97,7 @@ pub async fn serve(
 /// SERVING, and the go-plugin host services.
 async fn mount(service: ComputeService, stop: &watch::Sender<bool>) -> Result<Routes, ServeError> {
     let (controller, stdio, broker) = host_services(stop);
-    let routes = Routes::new(service, Some(MAX_MESSAGE_SIZE))
+    let routes = Routes::new(service, Some(MAX_MESSAGE_SIZE), None)
         .await?
         .map_router(|router| {
             router

@@ -97,7 +97,7 @@ impl TestApp {
         let grpc_addr = listener.local_addr().unwrap();
         let (shutdown, stop) = oneshot::channel::<()>();
         let server = tokio::spawn(async move {
-            server::serve(listener, served, async {
+            server::serve(listener, served, None, async {
                 let _ = stop.await;
             })
             .await

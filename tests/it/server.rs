@@ -1,13 +1,23 @@
-//! The server's standard services: health and reflection (v1 and v1alpha).
+//! The server's standard services: health and reflection (v1 and v1alpha),
+//! and TLS.
 
-use databricks_grpc::proto::compute as pb;
+use databricks_grpc::{
+    config::{DatabricksConfig, Secret},
+    databricks::Client,
+    emulator::EmulatorConfig,
+    proto::compute::{self as pb, compute_service_client::ComputeServiceClient},
+    server,
+    service::ComputeService,
+};
+use tokio::net::TcpListener;
 use tokio_stream::StreamExt;
+use tonic::transport::{Certificate, Channel, ClientTlsConfig};
 use tonic_health::pb::{
     HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient,
 };
 use tonic_reflection::pb::{v1, v1alpha};
 
-use crate::helpers::TestApp;
+use crate::helpers::{RUNNING, TestApp, spawn_emulator};
 
 const SERVICE: &str = "databricks.compute.v1.ComputeService";
 
@@ -97,4 +107,109 @@ async fn reflection_v1alpha_answers_too() {
     assert!(format!("{response:?}").contains(SERVICE));
     let _ = pb::InstallRequest::default();
     app.stop().await;
+}
+
+/// A self-signed certificate for `localhost` written to PEM files, and the
+/// server TLS configuration made from them as `serve --tls-cert/--tls-key`
+/// makes it.
+fn localhost_tls() -> (String, tonic::transport::ServerTlsConfig) {
+    let dir = std::env::temp_dir().join(format!("databricks-grpc-it-tls-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let key = rcgen::KeyPair::generate().unwrap();
+    let cert = rcgen::CertificateParams::new(vec!["localhost".to_owned()])
+        .unwrap()
+        .self_signed(&key)
+        .unwrap();
+    let (cert_path, key_path) = (dir.join("cert.pem"), dir.join("key.pem"));
+    std::fs::write(&cert_path, cert.pem()).unwrap();
+    std::fs::write(&key_path, key.serialize_pem()).unwrap();
+    let tls = server::tls::from_pem_files(&cert_path, &key_path).unwrap();
+    std::fs::remove_dir_all(dir).unwrap();
+    (cert.pem(), tls)
+}
+
+#[tokio::test]
+async fn tls_serves_clients_that_verify_it_and_refuses_plaintext() {
+    let emulator = spawn_emulator(EmulatorConfig::default()).await;
+    let config = DatabricksConfig::new(&emulator.url(), Secret::new(emulator.token())).unwrap();
+    let service = ComputeService::new(Client::new(&config).unwrap());
+    let (cert_pem, tls) = localhost_tls();
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let served = tokio::spawn(server::serve(listener, service, Some(tls), async {
+        let _ = stopped.await;
+    }));
+    let request = || pb::ClusterStatusRequest {
+        cluster_id: RUNNING.into(),
+    };
+
+    let verified = ClientTlsConfig::new()
+        .ca_certificate(Certificate::from_pem(&cert_pem))
+        .domain_name("localhost");
+    let channel = Channel::from_shared(format!("https://{addr}"))
+        .unwrap()
+        .tls_config(verified)
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let answer = ComputeServiceClient::new(channel)
+        .cluster_status(request())
+        .await
+        .unwrap();
+    assert_eq!(answer.into_inner().cluster_id, RUNNING);
+
+    let plaintext = match Channel::from_shared(format!("http://{addr}"))
+        .unwrap()
+        .connect()
+        .await
+    {
+        Ok(channel) => ComputeServiceClient::new(channel)
+            .cluster_status(request())
+            .await
+            .map(drop)
+            .map_err(|status| status.to_string()),
+        Err(error) => Err(error.to_string()),
+    };
+    assert!(plaintext.is_err(), "a plaintext client must not be served");
+
+    let _ = stop.send(());
+    served.await.unwrap().unwrap();
+    emulator.shutdown();
+    emulator.join().await.unwrap();
+}
+
+#[test]
+fn pass_through_off_loopback_needs_tls_or_an_explicit_waiver() {
+    let run = |extra: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_databricks-grpc"))
+            .args([
+                "serve",
+                "--auth-passthrough",
+                "--host",
+                "https://adb-1.example",
+            ])
+            .args(extra)
+            .env_remove("DATABRICKS_CONFIG_FILE")
+            .output()
+            .unwrap()
+    };
+    let refused = run(&["--listen", "0.0.0.0:0"]);
+    assert_eq!(refused.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(stderr.contains("--tls-cert"), "{stderr}");
+    assert!(stderr.contains("--allow-plaintext-credentials"), "{stderr}");
+    assert!(refused.stdout.is_empty(), "nothing may be served");
+    let waiver = run(&[
+        "--listen",
+        "0.0.0.0:0",
+        "--allow-plaintext-credentials",
+        "--tls-key",
+    ]);
+    assert_eq!(
+        waiver.status.code(),
+        Some(2),
+        "clap refuses a half TLS pair"
+    );
 }
