@@ -12,6 +12,7 @@
 mod auth;
 mod commands;
 mod errors;
+mod fault_matrix;
 mod faults;
 mod helpers;
 mod large_workspace;
