@@ -135,6 +135,7 @@ impl Client {
         let call_deadline = options.timeout.map(|timeout| started + timeout);
         let retry_until = call_deadline.unwrap_or(started + self.retry_budget);
         let mut attempt = 0;
+        let mut answer_lost = false;
         loop {
             let timeout = match call_deadline {
                 Some(deadline) => self
@@ -151,8 +152,13 @@ impl Client {
             };
             let error = match self.exchange(this_try, &endpoint, timeout).await {
                 Ok(body) => return parse(&endpoint, body),
+                Err(Error::Api(mut api)) => {
+                    api.after_lost_answer = answer_lost;
+                    Error::Api(api)
+                }
                 Err(error) => error,
             };
+            answer_lost |= matches!(error, Error::NoResponse { .. } | Error::Timeout { .. });
             let Some(wait) = retry::delay(&error, resend, attempt) else {
                 return Err(error);
             };

@@ -98,11 +98,23 @@ pub struct ApiError {
     pub details: Vec<Value>,
     /// How long Databricks asked us to wait (`Retry-After`).
     pub retry_after: Option<Duration>,
+    /// This answered a resend of a request whose earlier answer was lost
+    /// (broken connection, timeout): that attempt may have done the work.
+    pub after_lost_answer: bool,
 }
 
 // === impl ApiError ===
 
 impl ApiError {
+    /// Databricks refused because the execution context does not exist
+    /// (REST 1.2 `ContextNotFound`, or a message saying so).
+    pub fn is_context_not_found(&self) -> bool {
+        let message = self.message.to_ascii_lowercase();
+        message.contains("contextnotfound")
+            || (message.contains("context")
+                && (message.contains("not found") || message.contains("does not exist")))
+    }
+
     /// Parses an error response in the order the Databricks SDKs do: empty
     /// body, JSON, `CODE: message` text, HTML, then anything else.
     pub fn from_response(
@@ -135,6 +147,7 @@ impl ApiError {
             request_id,
             details,
             retry_after: retry_after(headers),
+            after_lost_answer: false,
         }
     }
 }

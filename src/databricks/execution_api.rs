@@ -53,8 +53,19 @@ impl Client {
         request: &ContextRequest,
         options: CallOptions,
     ) -> Result<IdResponse, Error> {
-        self.post("/api/1.2/contexts/destroy", request, options, Resend::Safe)
-            .await
+        let destroyed = self
+            .post("/api/1.2/contexts/destroy", request, options, Resend::Safe)
+            .await;
+        match destroyed {
+            // The attempt whose answer was lost destroyed it; the resend
+            // found nothing left, which is what the caller asked for.
+            Err(Error::Api(api)) if api.after_lost_answer && api.is_context_not_found() => {
+                Ok(IdResponse {
+                    id: request.context_id.clone(),
+                })
+            }
+            other => other,
+        }
     }
 
     /// `POST /api/1.2/commands/execute`. Not idempotent: sending it twice

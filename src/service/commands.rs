@@ -157,10 +157,7 @@ fn is_context_gone(error: &databricks::Error) -> bool {
     let databricks::Error::Api(api) = error else {
         return false;
     };
-    let message = api.message.to_ascii_lowercase();
-    let gone = message.contains("contextnotfound")
-        || (message.contains("context")
-            && (message.contains("not found") || message.contains("does not exist")));
+    let gone = api.is_context_not_found();
     if gone {
         warn!(message = %api.message, "Databricks says the execution context is gone");
     }

@@ -534,7 +534,6 @@ async fn destroy_context_rides_out_faults_before_it_arrives() {
 }
 
 #[tokio::test]
-#[ignore = "bug: DestroyContext resent after a reset answers NOT_FOUND although the context was destroyed"]
 async fn destroy_context_resent_after_a_reset_succeeds() {
     let app = spawn_with_retry_budget(PATIENT).await;
     let context_id = create_context(&app).await;
