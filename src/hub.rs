@@ -226,10 +226,12 @@ impl<K: Hash + Eq, V: Clone + PartialEq> PollLoop<K, V> {
     }
 }
 
+/// Failures worth another poll: the upstream was unavailable, throttled or
+/// slow, or its answer arrived unreadable (a status read is safe to repeat).
 fn is_transient(status: &Status) -> bool {
     matches!(
         status.code(),
-        Code::Unavailable | Code::ResourceExhausted | Code::DeadlineExceeded
+        Code::Unavailable | Code::ResourceExhausted | Code::DeadlineExceeded | Code::Internal
     )
 }
 

@@ -148,6 +148,7 @@ impl Client {
                 return self
                     .exchange(request, &endpoint, timeout)
                     .await
+                    .map_err(|error| unconfirmed_if_unsafe(error, resend))
                     .and_then(|body| parse(&endpoint, body));
             };
             let error = match self.exchange(this_try, &endpoint, timeout).await {
@@ -160,7 +161,7 @@ impl Client {
             };
             answer_lost |= matches!(error, Error::NoResponse { .. } | Error::Timeout { .. });
             let Some(wait) = retry::delay(&error, resend, attempt) else {
-                return Err(error);
+                return Err(unconfirmed_if_unsafe(error, resend));
             };
             if Instant::now() + wait >= retry_until {
                 warn!(%endpoint, attempts = attempt + 1, error = %error, "giving up: no time left to retry");
@@ -239,6 +240,17 @@ impl Client {
 
     fn url(&self, path: &str) -> String {
         format!("{}{path}", self.host)
+    }
+}
+
+/// A broken connection on a call that must not be repeated: the caller must
+/// learn that it may have run, with a status no retry policy resends.
+fn unconfirmed_if_unsafe(error: Error, resend: Resend) -> Error {
+    match error {
+        Error::NoResponse { endpoint, source } if resend == Resend::OnlyIfNotSent => {
+            Error::OutcomeUnknown { endpoint, source }
+        }
+        other => other,
     }
 }
 

@@ -41,6 +41,17 @@ pub enum Error {
         #[source]
         source: reqwest::Error,
     },
+    /// The connection broke after a request that must not be repeated
+    /// (ExecuteCommand, CreateContext) was sent: it may have taken effect,
+    /// and it was not sent again.
+    #[error("the connection to Databricks broke during {endpoint}, after the request was sent")]
+    OutcomeUnknown {
+        /// `METHOD path` of the call.
+        endpoint: String,
+        /// The transport error.
+        #[source]
+        source: reqwest::Error,
+    },
     /// A success response whose body is not what the API documents.
     #[error(
         "Databricks answered {endpoint} with HTTP {http_status} and a body that could not be read"
