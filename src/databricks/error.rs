@@ -11,6 +11,9 @@ use super::models::ApiErrorBody;
 
 /// How long a raw, unparseable body may be before it is cut in messages.
 const RAW_BODY_LIMIT: usize = 300;
+/// The longest error code derived from a phrase or an exception name
+/// (google.rpc.ErrorInfo reasons stay under 63 characters).
+const MAX_DERIVED_CODE: usize = 40;
 
 /// Everything that can go wrong calling Databricks.
 #[derive(Debug, thiserror::Error)]
@@ -138,14 +141,14 @@ impl ApiError {
         let text = String::from_utf8_lossy(body);
         let trimmed = text.trim();
         let (error_code, message, details) = if trimmed.is_empty() {
-            (reason_code(&reason), reason.clone(), Vec::new())
+            (reason_code(&reason, status), reason.clone(), Vec::new())
         } else if let Ok(parsed) = serde_json::from_str::<ApiErrorBody>(trimmed) {
-            from_json(parsed, &reason)
+            from_json(parsed, &reason, status)
         } else if let Some((code, message)) = split_code_prefix(trimmed) {
             (code.to_owned(), message.to_owned(), Vec::new())
         } else if looks_like_html(trimmed) {
             let message = html_message(trimmed).unwrap_or_else(|| reason.clone());
-            (reason_code(&reason), message, Vec::new())
+            (reason_code(&reason, status), message, Vec::new())
         } else {
             ("UNKNOWN".to_owned(), cut(trimmed), Vec::new())
         };
@@ -163,7 +166,10 @@ impl ApiError {
     }
 }
 
-fn from_json(body: ApiErrorBody, reason: &str) -> (String, String, Vec<Value>) {
+/// A JSON body. Without an `error_code` (the 1.2 `{"error": …}` shape) the
+/// code comes from the exception the message names (`ContextNotFound: …` →
+/// `CONTEXT_NOT_FOUND`), else from the reason phrase.
+fn from_json(body: ApiErrorBody, reason: &str, status: StatusCode) -> (String, String, Vec<Value>) {
     let message = body
         .error
         .filter(|text| !text.is_empty())
@@ -171,9 +177,37 @@ fn from_json(body: ApiErrorBody, reason: &str) -> (String, String, Vec<Value>) {
         .unwrap_or_else(|| reason.to_owned());
     let error_code = match body.error_code {
         Some(code) => code.to_string(),
-        None => reason_code(reason),
+        None => exception_code(&message).unwrap_or_else(|| reason_code(reason, status)),
     };
     (error_code, message, body.details)
+}
+
+/// `ContextNotFound: …` or `java.lang.RuntimeException: …` → the exception's
+/// name as an error code (`CONTEXT_NOT_FOUND`, `RUNTIME_EXCEPTION`).
+fn exception_code(message: &str) -> Option<String> {
+    let (prefix, _) = message.split_once(": ")?;
+    let name = prefix.rsplit('.').next()?;
+    let camel_case = name.len() <= MAX_DERIVED_CODE
+        && name.starts_with(|c: char| c.is_ascii_uppercase())
+        && name.chars().all(|c| c.is_ascii_alphanumeric())
+        && name.chars().any(|c| c.is_ascii_lowercase());
+    if !camel_case
+        || !prefix
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '.')
+    {
+        return None;
+    }
+    let mut code = String::with_capacity(name.len() + 8);
+    let mut previous_lower = false;
+    for c in name.chars() {
+        if c.is_ascii_uppercase() && previous_lower {
+            code.push('_');
+        }
+        previous_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
+        code.push(c.to_ascii_uppercase());
+    }
+    Some(code)
 }
 
 /// The human reason: Databricks' own header first, then the standard phrase.
@@ -188,7 +222,17 @@ fn reason_phrase(status: StatusCode, headers: &HeaderMap) -> String {
 }
 
 /// `Service Unavailable` → `SERVICE_UNAVAILABLE`, as the SDKs derive codes.
-fn reason_code(reason: &str) -> String {
+/// A reason too long to be a code (a whole sentence in Databricks' reason
+/// header) gives way to the standard reason of `status`.
+fn reason_code(reason: &str, status: StatusCode) -> String {
+    let code = code_from_words(reason);
+    if code.len() <= MAX_DERIVED_CODE {
+        return code;
+    }
+    code_from_words(status.canonical_reason().unwrap_or("Unknown"))
+}
+
+fn code_from_words(reason: &str) -> String {
     reason
         .chars()
         .map(|c| {

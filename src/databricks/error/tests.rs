@@ -39,7 +39,7 @@ fn api_1_2_error_field_wins() {
         r#"{"error": "ClusterNotReadyException: not ready"}"#,
     );
     assert_eq!(error.message, "ClusterNotReadyException: not ready");
-    assert_eq!(error.error_code, "INTERNAL_SERVER_ERROR");
+    assert_eq!(error.error_code, "CLUSTER_NOT_READY_EXCEPTION");
 }
 
 #[test]
@@ -98,4 +98,39 @@ fn retry_after_and_reason_header() {
     assert_eq!(error.retry_after, Some(Duration::from_secs(3)));
     assert_eq!(error.message, "Slow down");
     assert_eq!(error.error_code, "SLOW_DOWN");
+}
+
+#[test]
+fn a_1_2_error_takes_its_code_from_the_exception_it_names() {
+    let mut headers = HeaderMap::new();
+    // The emulator (and Databricks) may repeat the whole message here.
+    headers.insert(
+        "x-databricks-reason-phrase",
+        HeaderValue::from_static(
+            "ContextNotFound: Execution context 3655 not found on cluster 0101-120000-running1",
+        ),
+    );
+    let body = r#"{"error":"ContextNotFound: Execution context 3655 not found on cluster 0101-120000-running1"}"#;
+    let error = parse(400, headers, body);
+    assert_eq!(error.error_code, "CONTEXT_NOT_FOUND");
+    let error = parse(
+        500,
+        HeaderMap::new(),
+        r#"{"error":"java.lang.RuntimeException: boom"}"#,
+    );
+    assert_eq!(error.error_code, "RUNTIME_EXCEPTION");
+}
+
+#[test]
+fn a_sentence_in_the_reason_header_is_no_code() {
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        "x-databricks-reason-phrase",
+        HeaderValue::from_static(
+            "the cluster 0101-120000-running1 is being restarted, try again later",
+        ),
+    );
+    let error = parse(400, headers, r#"{"error":"not an exception name here"}"#);
+    assert_eq!(error.error_code, "BAD_REQUEST");
+    assert_eq!(error.message, "not an exception name here");
 }
