@@ -124,9 +124,14 @@ pub(crate) struct BackendArgs {
     /// Credentials then travel unencrypted; https:// is always verified.
     #[arg(long, conflicts_with = "emulator")]
     pub(crate) allow_insecure_http: bool,
-    /// Time allowed for one Databricks request, e.g. 60s.
-    #[arg(long, default_value = "60s", value_parser = parse_duration)]
-    pub(crate) request_timeout: Duration,
+    /// Time allowed for one Databricks request when the caller set no gRPC
+    /// deadline, e.g. 60s [default: 60s, or http_timeout_seconds of the profile]
+    #[arg(long, value_parser = parse_duration)]
+    pub(crate) request_timeout: Option<Duration>,
+    /// How long a call without a gRPC deadline may keep retrying transient
+    /// failures, e.g. 5m [default: 300s, or retry_timeout_seconds of the profile]
+    #[arg(long, value_parser = parse_duration)]
+    pub(crate) retry_timeout: Option<Duration>,
     /// Streaming RPCs poll Databricks this soon after a change...
     #[arg(long, default_value = "100ms", value_parser = parse_duration)]
     pub(crate) poll_initial: Duration,

@@ -14,7 +14,10 @@ use cli::{BackendArgs, Cli, Command, EmulatorArgs, PluginArgs, ServeArgs};
 #[cfg(unix)]
 use databricks_grpc::plugin;
 use databricks_grpc::{
-    config::{Credentials, DatabricksConfig, Environment, Overrides, Secret},
+    config::{
+        Credentials, DEFAULT_REQUEST_TIMEOUT, DEFAULT_RETRY_TIMEOUT, DatabricksConfig, Environment,
+        Overrides, Secret,
+    },
     databricks::Client,
     emulator::{self, EmulatorConfig, EmulatorHandle, Pace},
     hub::Backoff,
@@ -152,7 +155,9 @@ async fn build_service(
                 token: Secret::new(handle.token()),
             }
         };
-        let config = DatabricksConfig::with_credentials(&handle.url(), credentials)?;
+        let config = DatabricksConfig::with_credentials(&handle.url(), credentials)?
+            .with_request_timeout(args.request_timeout.unwrap_or(DEFAULT_REQUEST_TIMEOUT))
+            .with_retry_timeout(args.retry_timeout.unwrap_or(DEFAULT_RETRY_TIMEOUT));
         (config, Some(handle))
     } else {
         let overrides = Overrides {
@@ -162,16 +167,18 @@ async fn build_service(
             auth_type: args.auth_type,
             netrc: args.netrc,
             allow_insecure_http: args.allow_insecure_http,
+            request_timeout: args.request_timeout,
+            retry_timeout: args.retry_timeout,
             pass_through,
         };
         (DatabricksConfig::resolve(overrides, &Environment)?, None)
     };
-    let config = config.with_request_timeout(args.request_timeout);
     info!(
         host = %config.host,
         auth = config.credentials.auth_type(),
         source = %config.source,
         request_timeout = ?config.request_timeout,
+        retry_timeout = ?config.retry_timeout,
         "Databricks configuration resolved"
     );
     let client = Client::new(&config)?;

@@ -68,6 +68,10 @@ pub struct Overrides {
     /// `--allow-insecure-http`: permit plain `http://` to a host that is not
     /// loopback (credentials then cross the network unencrypted).
     pub allow_insecure_http: bool,
+    /// `--request-timeout`; else the profile's `http_timeout_seconds`.
+    pub request_timeout: Option<Duration>,
+    /// `--retry-timeout`; else the profile's `retry_timeout_seconds`.
+    pub retry_timeout: Option<Duration>,
     /// `--auth-passthrough`: resolve the host only; every call carries its
     /// caller's own credentials, and none are read from the environment,
     /// profiles or `.netrc`.
@@ -182,13 +186,38 @@ impl DatabricksConfig {
                 None
             }
         };
+        let mut seconds = |flag: Option<Duration>, key: &str, default: Duration| {
+            flag.or_else(|| match profile.get(key).filter(|v| !v.is_empty()) {
+                None => None,
+                Some(raw) => match raw.trim().parse::<u64>() {
+                    Ok(value) if value > 0 => Some(Duration::from_secs(value)),
+                    _ => {
+                        problems.push(format!(
+                            "{key} = {raw:?} in the profile is not a whole number of seconds above zero"
+                        ));
+                        None
+                    }
+                },
+            })
+            .unwrap_or(default)
+        };
+        let request_timeout = seconds(
+            overrides.request_timeout,
+            "http_timeout_seconds",
+            DEFAULT_REQUEST_TIMEOUT,
+        );
+        let retry_timeout = seconds(
+            overrides.retry_timeout,
+            "retry_timeout_seconds",
+            DEFAULT_RETRY_TIMEOUT,
+        );
         match (host, credentials) {
             (Some(host), Some(credentials)) if problems.is_empty() => Ok(Self {
                 host,
                 source: profile_source.unwrap_or_else(|| "flags and environment".to_owned()),
                 credentials,
-                request_timeout: DEFAULT_REQUEST_TIMEOUT,
-                retry_timeout: DEFAULT_RETRY_TIMEOUT,
+                request_timeout,
+                retry_timeout,
             }),
             _ => Err(ConfigError { problems }),
         }

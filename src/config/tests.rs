@@ -306,3 +306,45 @@ fn pass_through_resolves_the_host_and_reads_no_credentials() {
     assert_eq!(error.problems.len(), 1, "{error}");
     assert!(error.problems[0].contains("no workspace host"), "{error}");
 }
+
+#[test]
+fn timeouts_come_from_flags_then_the_profile_then_defaults() {
+    let path = config_file(
+        "timeouts",
+        "[DEFAULT]\nhost = https://a.example\ntoken = t\nretry_timeout_seconds = 30\nhttp_timeout_seconds = 10\n\n\
+         [bad]\nhost = https://a.example\ntoken = t\nretry_timeout_seconds = soon\n",
+    );
+    let env = map(&[("DATABRICKS_CONFIG_FILE", path.to_str().unwrap())]);
+    let from_file = DatabricksConfig::resolve(Overrides::default(), &env).unwrap();
+    assert_eq!(from_file.retry_timeout, Duration::from_secs(30));
+    assert_eq!(from_file.request_timeout, Duration::from_secs(10));
+
+    let flags = Overrides {
+        retry_timeout: Some(Duration::from_secs(5)),
+        request_timeout: Some(Duration::from_millis(1500)),
+        ..Overrides::default()
+    };
+    let from_flags = DatabricksConfig::resolve(flags, &env).unwrap();
+    assert_eq!(from_flags.retry_timeout, Duration::from_secs(5));
+    assert_eq!(from_flags.request_timeout, Duration::from_millis(1500));
+
+    let defaults = resolve(&[
+        ("DATABRICKS_HOST", "https://a.example"),
+        ("DATABRICKS_TOKEN", "t"),
+    ])
+    .unwrap();
+    assert_eq!(defaults.retry_timeout, DEFAULT_RETRY_TIMEOUT);
+    assert_eq!(defaults.request_timeout, DEFAULT_REQUEST_TIMEOUT);
+
+    let bad = Overrides {
+        profile: Some("bad".into()),
+        ..Overrides::default()
+    };
+    let error = DatabricksConfig::resolve(bad, &env).unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .contains("retry_timeout_seconds = \"soon\""),
+        "{error}"
+    );
+}
