@@ -146,7 +146,7 @@ class Server:
         # Only the arguments configure the binary: no DATABRICKS_* from this
         # machine's environment.
         env = {k: v for k, v in os.environ.items() if not k.startswith("DATABRICKS_")}
-        env.setdefault("RUST_LOG", "info")
+        env.setdefault("RUST_LOG", "databricks_grpc=debug,info")  # debug: more lines for the secret scan
         env.setdefault("NO_COLOR", "1")  # plain log files
         self.proc = subprocess.Popen(
             self.args,

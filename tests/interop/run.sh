@@ -163,6 +163,24 @@ for name in "${checks[@]}"; do
   fi
 done
 
+# Every server log the checks produced must be free of the credentials they
+# used (the emulator's token, password and client secret, its OAuth tokens,
+# and the refused token buf_curl sends). Stdout is left out: the emulator's
+# banner prints its own demo token on purpose.
+secrets=(dapi-emulator-token emulator-password emulator-client-secret emu-oauth- dapi-not-the-emulator-token-0001)
+logs=("$WORK"/*.stderr.log)
+if [[ -e ${logs[0]} ]]; then
+  leaks=$(grep -n -F "${secrets[@]/#/-e}" "${logs[@]}" | cut -d: -f1,2 || true)
+  if [[ -n $leaks ]]; then
+    log "FAIL secrets: a credential reached a server log at (file:line):"
+    log "$leaks"
+    failed+=(secrets)
+  else
+    log "PASS secrets: ${#logs[@]} server logs ($(cat "${logs[@]}" | wc -l) lines) carry none of ${#secrets[@]} known credentials"
+    passed+=(secrets)
+  fi
+fi
+
 log ""
 log "=== interop summary ($((SECONDS - started))s)"
 for name in "${passed[@]}"; do log "  PASS $name"; done
