@@ -197,6 +197,35 @@ async fn drain<T>(mut stream: Streaming<T>) -> (Vec<T>, Option<Status>) {
     (messages, None)
 }
 
+/// Fails the next polls of `path` one more time than a stream tolerates,
+/// then checks that the stream `open` gives ends with that failure, said
+/// plainly, after exactly that many polls, and that its poll loop stops.
+async fn assert_one_failure_too_many_ends_the_stream<T, Fut>(
+    app: &TestApp,
+    path: &str,
+    open: impl FnOnce() -> Fut,
+) where
+    T: std::fmt::Debug,
+    Fut: Future<Output = Streaming<T>>,
+{
+    let since = app.upstream_calls(path).len();
+    let polls = MAX_TRANSIENT_FAILURES as usize + 1;
+    app.emulator().inject_fault(path, Fault::Unavailable, polls);
+    let (updates, ended) = drain(open().await).await;
+    assert!(updates.is_empty(), "{updates:?}");
+    let status = ended.expect("the stream ends with an error");
+    assert_eq!(status.code(), Code::Unavailable, "{status:?}");
+    assert!(
+        status.message().contains("temporarily unavailable")
+            && status.message().contains("HTTP 503"),
+        "{}",
+        status.message()
+    );
+    assert_eq!(statuses_since(app, path, since), vec![503; polls]);
+    let service = app.service.clone();
+    eventually("the poll loop ends", || service.active_poll_loops() == 0).await;
+}
+
 fn create_request() -> pb::CreateContextRequest {
     pb::CreateContextRequest {
         cluster_id: RUNNING.into(),
@@ -338,26 +367,10 @@ async fn watch_cluster_status_tolerates_five_failed_polls_and_ends_on_the_sixth(
     );
 
     // One more and the stream ends with the last failure, said plainly.
-    let since = app.upstream_calls(CLUSTER_STATUS).len();
-    let polls = MAX_TRANSIENT_FAILURES as usize + 1;
-    app.emulator()
-        .inject_fault(CLUSTER_STATUS, Fault::Unavailable, polls);
-    let (updates, ended) = drain(watch(&app).await.into_inner()).await;
-    assert!(updates.is_empty(), "{updates:?}");
-    let status = ended.expect("the stream ends with an error");
-    assert_eq!(status.code(), Code::Unavailable, "{status:?}");
-    assert!(
-        status.message().contains("temporarily unavailable")
-            && status.message().contains("HTTP 503"),
-        "{}",
-        status.message()
-    );
-    assert_eq!(
-        statuses_since(&app, CLUSTER_STATUS, since),
-        vec![503; polls]
-    );
-    let service = app.service.clone();
-    eventually("the poll loop ends", || service.active_poll_loops() == 0).await;
+    assert_one_failure_too_many_ends_the_stream(&app, CLUSTER_STATUS, || async {
+        watch(&app).await.into_inner()
+    })
+    .await;
     app.stop().await;
 }
 
@@ -710,26 +723,11 @@ async fn stream_command_status_tolerates_five_failed_polls_and_ends_on_the_sixth
 
     // A run of one more: the stream ends with the failure, said plainly.
     let started = execute(&mut app, Language::Python, "print('lost')", &context_id).await;
-    let since = app.upstream_calls(COMMAND_STATUS).len();
-    let polls = MAX_TRANSIENT_FAILURES as usize + 1;
-    app.emulator()
-        .inject_fault(COMMAND_STATUS, Fault::Unavailable, polls);
-    let (updates, ended) = drain(open_stream(&mut app.client, &started).await).await;
-    assert!(updates.is_empty(), "{updates:?}");
-    let status = ended.expect("the stream ends with an error");
-    assert_eq!(status.code(), Code::Unavailable, "{status:?}");
-    assert!(
-        status.message().contains("temporarily unavailable")
-            && status.message().contains("HTTP 503"),
-        "{}",
-        status.message()
-    );
-    assert_eq!(
-        statuses_since(&app, COMMAND_STATUS, since),
-        vec![503; polls]
-    );
-    let service = app.service.clone();
-    eventually("the poll loop ends", || service.active_poll_loops() == 0).await;
+    let mut client = app.client.clone();
+    assert_one_failure_too_many_ends_the_stream(&app, COMMAND_STATUS, || async move {
+        open_stream(&mut client, &started).await
+    })
+    .await;
     app.stop().await;
 }
 

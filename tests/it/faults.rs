@@ -60,13 +60,7 @@ async fn install_rides_out_faults() {
     app.emulator()
         .inject_fault("/api/2.0/libraries/install", Fault::Unavailable, 1);
     let library = crate::helpers::pypi("requests");
-    app.client
-        .install(pb::InstallRequest {
-            cluster_id: RUNNING.into(),
-            libraries: vec![library],
-        })
-        .await
-        .unwrap();
+    app.install(RUNNING, vec![library]).await;
     let installs = app.upstream_calls("/api/2.0/libraries/install");
     assert_eq!(
         installs.len(),

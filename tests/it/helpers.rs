@@ -120,6 +120,16 @@ impl TestApp {
         }
     }
 
+    /// Installs `libraries` on `cluster_id` through the gRPC client; the call
+    /// must succeed.
+    pub async fn install(&mut self, cluster_id: &str, libraries: Vec<pb::Library>) {
+        let request = pb::InstallRequest {
+            cluster_id: cluster_id.into(),
+            libraries,
+        };
+        self.client.install(request).await.unwrap();
+    }
+
     /// ClusterStatus for `cluster_id` through the gRPC client.
     pub async fn cluster_status(
         &mut self,

@@ -16,13 +16,7 @@ fn status_name(status: &pb::LibraryFullStatus) -> S {
 async fn pypi_install_walks_the_lifecycle_to_installed() {
     let mut app = TestApp::spawn().await;
     let library = pypi("simplejson==3.19.2");
-    app.client
-        .install(pb::InstallRequest {
-            cluster_id: RUNNING.into(),
-            libraries: vec![library.clone()],
-        })
-        .await
-        .unwrap();
+    app.install(RUNNING, vec![library.clone()]).await;
     // The emulator advances one step per read: every stage is observable.
     let mut seen = Vec::new();
     for _ in 0..4 {
@@ -58,13 +52,8 @@ async fn install_sends_the_exact_rest_body() {
             "/Volumes/main/libs/a-0.1-py3-none-any.whl".into(),
         )),
     };
-    app.client
-        .install(pb::InstallRequest {
-            cluster_id: RUNNING.into(),
-            libraries: vec![pypi("requests"), maven, whl],
-        })
-        .await
-        .unwrap();
+    app.install(RUNNING, vec![pypi("requests"), maven, whl])
+        .await;
     let calls = app.upstream_calls("/api/2.0/libraries/install");
     assert_eq!(calls.len(), 1);
     assert_eq!(calls[0].method, "POST");
@@ -97,13 +86,7 @@ async fn install_sends_the_exact_rest_body() {
 async fn unknown_pypi_package_fails_with_messages() {
     let mut app = TestApp::spawn().await;
     let library = pypi("no-such-package-anywhere==1.0");
-    app.client
-        .install(pb::InstallRequest {
-            cluster_id: RUNNING.into(),
-            libraries: vec![library.clone()],
-        })
-        .await
-        .unwrap();
+    app.install(RUNNING, vec![library.clone()]).await;
     let mut last = None;
     for _ in 0..5 {
         last = status_of(&mut app, RUNNING, &library).await;
@@ -124,13 +107,7 @@ async fn unknown_pypi_package_fails_with_messages() {
 async fn terminated_cluster_accepts_install_and_waits_in_pending() {
     let mut app = TestApp::spawn_with(EmulatorConfig::default().with_pace(Pace::Manual)).await;
     let library = pypi("pandas");
-    app.client
-        .install(pb::InstallRequest {
-            cluster_id: TERMINATED.into(),
-            libraries: vec![library.clone()],
-        })
-        .await
-        .unwrap();
+    app.install(TERMINATED, vec![library.clone()]).await;
     for _ in 0..5 {
         app.emulator().tick();
     }

@@ -56,13 +56,7 @@ async fn token_never_reaches_logs_or_statuses() {
     )
     .await;
     let mut app = TestApp::spawn_against(&emulator.url(), Secret::new(TOKEN)).await;
-    app.client
-        .install(pb::InstallRequest {
-            cluster_id: RUNNING.into(),
-            libraries: vec![pypi("requests")],
-        })
-        .await
-        .unwrap();
+    app.install(RUNNING, vec![pypi("requests")]).await;
     app.client
         .cluster_status(pb::ClusterStatusRequest {
             cluster_id: RUNNING.into(),

@@ -115,13 +115,11 @@ async fn a_stream_whose_client_leaves_stops_polling() {
 #[tokio::test]
 async fn watch_cluster_status_streams_until_settled() {
     let mut app = TestApp::spawn_with(EmulatorConfig::default().with_pace(Pace::PerRead)).await;
-    app.client
-        .install(pb::InstallRequest {
-            cluster_id: RUNNING.into(),
-            libraries: vec![pypi("simplejson==3.19.2"), pypi("no-such-package-xyz")],
-        })
-        .await
-        .unwrap();
+    app.install(
+        RUNNING,
+        vec![pypi("simplejson==3.19.2"), pypi("no-such-package-xyz")],
+    )
+    .await;
     let updates: Vec<_> = app
         .client
         .watch_cluster_status(pb::WatchClusterStatusRequest {
@@ -154,13 +152,7 @@ async fn watch_cluster_status_streams_until_settled() {
 #[tokio::test]
 async fn watch_says_why_libraries_wait_on_a_stopped_cluster() {
     let mut app = TestApp::spawn_with(EmulatorConfig::default().with_pace(Pace::Manual)).await;
-    app.client
-        .install(pb::InstallRequest {
-            cluster_id: TERMINATED.into(),
-            libraries: vec![pypi("pandas")],
-        })
-        .await
-        .unwrap();
+    app.install(TERMINATED, vec![pypi("pandas")]).await;
     let mut updates = app
         .client
         .watch_cluster_status(pb::WatchClusterStatusRequest {
