@@ -103,14 +103,9 @@ async fn invalid_requests_are_rejected_before_any_upstream_call() {
         .await
         .unwrap_err();
     assert_eq!(fields(&status), vec!["page_token"]);
-    let api_calls = app
-        .emulator()
-        .journal()
-        .into_iter()
-        .filter(|e| e.path.starts_with("/api/"))
-        .count();
     assert_eq!(
-        api_calls, 0,
+        app.api_calls(),
+        0,
         "validation must happen before any upstream call"
     );
     app.stop().await;
@@ -370,14 +365,9 @@ async fn command_requests_are_validated_before_any_upstream_call() {
         .await
         .unwrap_err();
     assert_eq!(fields(&status), vec!["command_id"]);
-    let api_calls = app
-        .emulator()
-        .journal()
-        .into_iter()
-        .filter(|e| e.path.starts_with("/api/"))
-        .count();
     assert_eq!(
-        api_calls, 0,
+        app.api_calls(),
+        0,
         "validation must happen before any upstream call"
     );
     app.stop().await;

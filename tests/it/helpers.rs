@@ -162,6 +162,15 @@ impl TestApp {
             .collect()
     }
 
+    /// How many requests reached the emulator's `/api/` endpoints.
+    pub fn api_calls(&self) -> usize {
+        self.emulator()
+            .journal()
+            .iter()
+            .filter(|entry| entry.path.starts_with("/api/"))
+            .count()
+    }
+
     /// Stops the gRPC server (which destroys its managed contexts), leaving
     /// the emulator running; re-raises a server panic.
     pub async fn stop_server(&mut self) {
