@@ -146,12 +146,15 @@ impl Client {
             };
             let Some(this_try) = request.try_clone() else {
                 return self
-                    .exchange(request, &endpoint, timeout)
+                    .exchange(request, &endpoint, timeout, retry_until)
                     .await
                     .map_err(|error| unconfirmed_if_unsafe(error, resend))
                     .and_then(|body| parse(&endpoint, body));
             };
-            let error = match self.exchange(this_try, &endpoint, timeout).await {
+            let error = match self
+                .exchange(this_try, &endpoint, timeout, retry_until)
+                .await
+            {
                 Ok(body) => return parse(&endpoint, body),
                 Err(Error::Api(mut api)) => {
                     api.after_lost_answer = answer_lost;
@@ -174,14 +177,18 @@ impl Client {
     }
 
     /// One request and its answer; an error status becomes [`ApiError`].
+    /// Fetching an OAuth token for it may retry until `retry_until`.
     async fn exchange(
         &self,
         request: reqwest::RequestBuilder,
         endpoint: &str,
         timeout: Duration,
+        retry_until: Instant,
     ) -> Result<(u16, bytes::Bytes), Error> {
         let resend = request.try_clone();
-        let mut response = self.attempt(request, endpoint, timeout).await?;
+        let mut response = self
+            .attempt(request, endpoint, timeout, retry_until)
+            .await?;
         // A refused OAuth token (expired or revoked early): Databricks did
         // nothing with the request, so it is safe to send once more with a
         // fresh token.
@@ -189,7 +196,7 @@ impl Client {
             if let Some(resend) = resend {
                 debug!(%endpoint, "OAuth token refused; fetching a new one");
                 self.auth.invalidate().await;
-                response = self.attempt(resend, endpoint, timeout).await?;
+                response = self.attempt(resend, endpoint, timeout, retry_until).await?;
             }
         }
         let status = response.status();
@@ -210,9 +217,10 @@ impl Client {
         request: reqwest::RequestBuilder,
         endpoint: &str,
         timeout: Duration,
+        retry_until: Instant,
     ) -> Result<reqwest::Response, Error> {
         request
-            .header(header::AUTHORIZATION, self.auth.header().await?)
+            .header(header::AUTHORIZATION, self.auth.header(retry_until).await?)
             .timeout(timeout)
             .send()
             .await

@@ -76,6 +76,15 @@ pub enum Error {
         /// What went wrong, without secrets.
         message: String,
     },
+    /// The OAuth token endpoint kept failing transiently (429, 5xx, network)
+    /// for as long as a fetch may retry.
+    #[error("no OAuth token from {token_url}: {message}")]
+    TokenEndpointUnavailable {
+        /// The token endpoint.
+        token_url: String,
+        /// The last failure, without secrets.
+        message: String,
+    },
     /// Pass-through mode, and the call carried no credentials to forward.
     #[error("this server forwards each caller's own credentials, and the call carried none")]
     NoCallerCredentials,

@@ -7,6 +7,7 @@ pub mod execution;
 mod execution_api;
 mod libraries_api;
 pub mod models;
+mod oauth;
 pub mod retry;
 
 pub(crate) use auth::sensitive as sensitive_header;

@@ -64,18 +64,22 @@ pub fn delay(error: &Error, resend: Resend, attempt: u32) -> Option<Duration> {
         Error::BadResponseBody { .. }
         | Error::OutcomeUnknown { .. }
         | Error::TokenRefused { .. }
+        | Error::TokenEndpointUnavailable { .. }
         | Error::NoCallerCredentials
         | Error::InvalidToken => (false, None),
     };
-    if !retryable {
-        return None;
-    }
+    retryable.then(|| backoff(attempt, asked))
+}
+
+/// The wait before attempt `attempt + 1`: exponential from [`BASE_DELAY`] to
+/// [`MAX_DELAY`] with jitter, and never shorter than what the server `asked`.
+pub fn backoff(attempt: u32, asked: Option<Duration>) -> Duration {
     let exponential = BASE_DELAY
         .saturating_mul(1 << attempt.min(10))
         .min(MAX_DELAY);
     // Full jitter in the upper half: spreads clients out, never waits ~0.
     let jittered = exponential.mul_f64(rand::rng().random_range(0.5..=1.0));
-    Some(asked.map_or(jittered, |asked| asked.max(jittered)))
+    asked.map_or(jittered, |asked| asked.max(jittered))
 }
 
 #[cfg(test)]

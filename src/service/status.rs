@@ -95,6 +95,13 @@ impl From<Error> for Status {
                     "Databricks issued no OAuth token at {token_url} ({message}); check the client id and secret"
                 ),
             ),
+            Error::TokenEndpointUnavailable { token_url, message } => local_status(
+                Code::Unavailable,
+                "OAUTH_TOKEN_ENDPOINT_UNAVAILABLE",
+                format!(
+                    "Databricks' OAuth token endpoint {token_url} kept failing while this call could wait ({message}); try again later"
+                ),
+            ),
             Error::NoCallerCredentials => local_status(
                 Code::Unauthenticated,
                 "CALLER_CREDENTIALS_REQUIRED",

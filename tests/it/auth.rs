@@ -2,11 +2,14 @@
 //! OAuth M2M with token caching and refresh, refusals, and each route of
 //! configuration (environment, profiles, auth type, netrc) resolved and used.
 
-use std::collections::HashMap;
+use std::{collections::HashMap, time::Duration};
 
 use databricks_grpc::{
     config::{Credentials, DatabricksConfig, Overrides, Secret},
-    emulator::{DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_PASSWORD, DEFAULT_USERNAME},
+    emulator::{
+        DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_PASSWORD, DEFAULT_USERNAME,
+        EmulatorConfig, EmulatorHandle, Fault, Logins,
+    },
 };
 use tonic::Code;
 
@@ -235,6 +238,88 @@ async fn every_configuration_route_resolves_and_authenticates() {
         app.stop().await;
     }
     std::fs::remove_dir_all(dir).unwrap();
+    emulator.shutdown();
+    emulator.join().await.unwrap();
+}
+
+/// What the emulator's token endpoint answered, in order.
+fn token_answers(emulator: &EmulatorHandle) -> Vec<u16> {
+    emulator
+        .journal()
+        .iter()
+        .filter(|entry| entry.path == TOKEN_PATH)
+        .map(|entry| entry.status)
+        .collect()
+}
+
+#[tokio::test]
+async fn a_failing_token_endpoint_is_ridden_out() {
+    let emulator = spawn_emulator(Default::default()).await;
+    emulator.inject_fault(TOKEN_PATH, Fault::Unavailable, 2);
+    emulator.inject_fault(
+        TOKEN_PATH,
+        Fault::TooManyRequests {
+            retry_after_secs: 0,
+        },
+        1,
+    );
+    // Room for three waits (the default test budget is 1 s).
+    let credentials = oauth(DEFAULT_CLIENT_SECRET);
+    let mut app =
+        TestApp::spawn_with_retry_budget(&emulator.url(), credentials, Duration::from_secs(10))
+            .await;
+    app.cluster_status(RUNNING).await.unwrap();
+    assert_eq!(token_answers(&emulator), [503, 503, 429, 200]);
+    app.stop().await;
+    emulator.shutdown();
+    emulator.join().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_valid_token_carries_on_while_its_refresh_fails() {
+    // A 4 s token is due for refresh after 2 s and expires after 4 s.
+    let logins = Logins {
+        token_ttl: Duration::from_secs(4),
+        ..Logins::default()
+    };
+    let emulator = spawn_emulator(EmulatorConfig::default().with_logins(logins)).await;
+    let mut app =
+        TestApp::spawn_with_credentials(&emulator.url(), oauth(DEFAULT_CLIENT_SECRET)).await;
+    app.cluster_status(RUNNING).await.unwrap();
+    // Let the token age into its refresh window (this waits for the clock,
+    // not for another task), then take the token endpoint down.
+    tokio::time::sleep(Duration::from_millis(2300)).await;
+    emulator.inject_fault(TOKEN_PATH, Fault::Unavailable, 100);
+    let started = std::time::Instant::now();
+    app.cluster_status(RUNNING).await.unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "one refresh try, then the valid token: {:?}",
+        started.elapsed()
+    );
+    assert_eq!(token_answers(&emulator), [200, 503], "tried once");
+    // Within the minute after a failed refresh, no new try is made.
+    app.cluster_status(RUNNING).await.unwrap();
+    assert_eq!(token_answers(&emulator), [200, 503]);
+    emulator.clear_faults();
+    app.stop().await;
+    emulator.shutdown();
+    emulator.join().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_token_endpoint_that_stays_down_is_unavailable_not_unauthenticated() {
+    let emulator = spawn_emulator(Default::default()).await;
+    emulator.inject_fault(TOKEN_PATH, Fault::Unavailable, 1000);
+    let mut app =
+        TestApp::spawn_with_credentials(&emulator.url(), oauth(DEFAULT_CLIENT_SECRET)).await;
+    // The fetch retries within the call's retry budget (1 s here).
+    let status = app.cluster_status(RUNNING).await.unwrap_err();
+    assert_eq!(status.code(), Code::Unavailable, "{status:?}");
+    assert!(status.message().contains("HTTP 503"), "{status:?}");
+    assert!(token_answers(&emulator).len() > 1, "the fetch was retried");
+    assert_ne!(status.code(), Code::Unauthenticated);
+    app.stop().await;
     emulator.shutdown();
     emulator.join().await.unwrap();
 }

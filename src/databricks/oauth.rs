@@ -1,0 +1,276 @@
+//! OAuth machine-to-machine access tokens for one service principal: fetched
+//! from `{host}/oidc/v1/token` with the client credentials, cached, and
+//! fetched again before they expire. A token endpoint that is briefly down
+//! costs nothing while the cached token is still valid: the call goes ahead
+//! with it and the refresh is tried again a minute later. Fetches themselves
+//! ride out 429, 502, 503, 504 and network errors for up to a minute, as the
+//! Databricks SDKs do.
+
+use std::time::Duration;
+
+use http::{HeaderValue, StatusCode, header};
+use serde::Deserialize;
+use tokio::{sync::Mutex, time::Instant};
+use tracing::{debug, info, warn};
+
+use super::{Error, auth::sensitive, retry};
+
+/// Refresh a token when less than half its life is left, and at most this
+/// long before it expires.
+const REFRESH_BEFORE: Duration = Duration::from_secs(20 * 60);
+/// After a failed refresh, the still-valid token is used this long before
+/// the next try.
+const REFRESH_RETRY: Duration = Duration::from_secs(60);
+/// How long one fetch may keep retrying transient token-endpoint failures.
+const FETCH_BUDGET: Duration = Duration::from_secs(60);
+/// Time allowed for one token request.
+const FETCH_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Cached OAuth access tokens for one service principal.
+#[derive(Debug)]
+pub(crate) struct OAuthTokens {
+    http: reqwest::Client,
+    token_url: String,
+    client_basic: HeaderValue,
+    cached: Mutex<Option<Cached>>,
+}
+
+/// A token and the two moments that matter for it.
+#[derive(Debug, Clone)]
+struct Cached {
+    header: HeaderValue,
+    refresh_at: Instant,
+    expires_at: Instant,
+}
+
+/// What to do for the next request.
+#[derive(Debug, PartialEq)]
+enum Plan {
+    /// The cached token is fresh.
+    Use(HeaderValue),
+    /// Fetch a token; if that fails, `fallback` is still valid to send.
+    Fetch { fallback: Option<HeaderValue> },
+}
+
+#[derive(Deserialize)]
+struct TokenResponse {
+    access_token: String,
+    #[serde(default)]
+    expires_in: Option<u64>,
+}
+
+/// Why one token request failed, and whether trying again may help.
+struct Failure {
+    message: String,
+    transient: bool,
+    retry_after: Option<Duration>,
+}
+
+// === impl OAuthTokens ===
+
+impl OAuthTokens {
+    /// Tokens from `token_url`, authenticating with `client_basic` (the
+    /// client id and secret as a Basic header).
+    pub(crate) fn new(http: reqwest::Client, token_url: String, client_basic: HeaderValue) -> Self {
+        Self {
+            http,
+            token_url,
+            client_basic,
+            cached: Mutex::new(None),
+        }
+    }
+
+    /// Drops the cached token (Databricks refused it) so the next request
+    /// fetches a new one.
+    pub(crate) async fn invalidate(&self) {
+        *self.cached.lock().await = None;
+    }
+
+    /// The header for the next request. One fetch at a time: concurrent
+    /// callers wait for it and share its token. A fetch retries transient
+    /// failures until `retry_until` (the call's deadline or retry budget),
+    /// for at most [`FETCH_BUDGET`].
+    pub(crate) async fn header(&self, retry_until: Instant) -> Result<HeaderValue, Error> {
+        let mut cached = self.cached.lock().await;
+        let fallback = match plan(cached.as_ref(), Instant::now()) {
+            Plan::Use(header) => return Ok(header),
+            Plan::Fetch { fallback } => fallback,
+        };
+        // With a valid token in hand, one try is enough: a refresh that fails
+        // must not hold up calls the current token can still make.
+        let give_up_at = if fallback.is_some() {
+            Instant::now()
+        } else {
+            retry_until.min(Instant::now() + FETCH_BUDGET)
+        };
+        match self.fetch(give_up_at).await {
+            Ok((header, lifetime)) => {
+                *cached = Some(Cached::new(header.clone(), lifetime, Instant::now()));
+                Ok(header)
+            }
+            Err(error) => match (fallback, cached.as_mut()) {
+                (Some(header), Some(entry)) => {
+                    warn!(error = %error, "could not refresh the OAuth token; the current one is still valid and is used, and the refresh is tried again in a minute");
+                    entry.refresh_at = (Instant::now() + REFRESH_RETRY).min(entry.expires_at);
+                    Ok(header)
+                }
+                _ => Err(error),
+            },
+        }
+    }
+
+    /// Fetches a token, retrying transient failures while a wait still ends
+    /// before `give_up_at`.
+    async fn fetch(&self, give_up_at: Instant) -> Result<(HeaderValue, Duration), Error> {
+        let mut attempt = 0;
+        loop {
+            let failure = match self.request_token().await {
+                Ok(token) => return Ok(token),
+                Err(failure) => failure,
+            };
+            let wait = retry::backoff(attempt, failure.retry_after);
+            if !failure.transient || Instant::now() + wait >= give_up_at {
+                let token_url = self.token_url.clone();
+                let message = failure.message;
+                return Err(if failure.transient {
+                    Error::TokenEndpointUnavailable { token_url, message }
+                } else {
+                    Error::TokenRefused { token_url, message }
+                });
+            }
+            attempt += 1;
+            debug!(attempt, wait = ?wait, error = %failure.message, "token endpoint failed; retrying");
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    /// One token request.
+    async fn request_token(&self) -> Result<(HeaderValue, Duration), Failure> {
+        let response = self
+            .http
+            .post(&self.token_url)
+            .header(header::AUTHORIZATION, self.client_basic.clone())
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body("grant_type=client_credentials&scope=all-apis")
+            .timeout(FETCH_TIMEOUT)
+            .send()
+            .await
+            .map_err(|error| Failure {
+                message: format!("the token endpoint could not be reached: {error}"),
+                transient: true,
+                retry_after: None,
+            })?;
+        let status = response.status();
+        let retry_after = response
+            .headers()
+            .get(header::RETRY_AFTER)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.trim().parse().ok())
+            .map(Duration::from_secs);
+        let body = response.bytes().await.map_err(|error| Failure {
+            message: format!("the token response broke off: {error}"),
+            transient: true,
+            retry_after: None,
+        })?;
+        if !status.is_success() {
+            let text = String::from_utf8_lossy(&body);
+            return Err(Failure {
+                message: format!(
+                    "HTTP {}: {}",
+                    status.as_u16(),
+                    text.chars().take(300).collect::<String>()
+                ),
+                transient: is_transient(status),
+                retry_after,
+            });
+        }
+        let refused = |message: &str| Failure {
+            message: message.to_owned(),
+            transient: false,
+            retry_after: None,
+        };
+        let token: TokenResponse = serde_json::from_slice(&body)
+            .map_err(|_| refused("the token response was not understood"))?;
+        let lifetime = Duration::from_secs(token.expires_in.unwrap_or(3600).max(1));
+        info!(expires_in = ?lifetime, "fetched an OAuth access token");
+        let header = sensitive(&format!("Bearer {}", token.access_token))
+            .map_err(|_| refused("the access token cannot be sent in a header"))?;
+        Ok((header, lifetime))
+    }
+}
+
+// === impl Cached ===
+
+impl Cached {
+    fn new(header: HeaderValue, lifetime: Duration, now: Instant) -> Self {
+        let margin = (lifetime / 2).min(REFRESH_BEFORE);
+        Self {
+            header,
+            refresh_at: now + lifetime - margin,
+            expires_at: now + lifetime,
+        }
+    }
+}
+
+/// Use the cached token until it is due for refresh; then fetch, keeping it
+/// as the fallback while it has not expired.
+fn plan(cached: Option<&Cached>, now: Instant) -> Plan {
+    match cached {
+        Some(entry) if now < entry.refresh_at => Plan::Use(entry.header.clone()),
+        Some(entry) if now < entry.expires_at => Plan::Fetch {
+            fallback: Some(entry.header.clone()),
+        },
+        _ => Plan::Fetch { fallback: None },
+    }
+}
+
+/// Token-endpoint answers worth another try, as in the SDKs.
+fn is_transient(status: StatusCode) -> bool {
+    matches!(status.as_u16(), 429 | 502 | 503 | 504)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn token(name: &'static str) -> HeaderValue {
+        HeaderValue::from_static(name)
+    }
+
+    #[test]
+    fn a_token_is_used_refreshed_with_a_fallback_then_replaced() {
+        let start = Instant::now();
+        let hour = Duration::from_secs(3600);
+        let entry = Cached::new(token("a"), hour, start);
+        assert_eq!(entry.refresh_at, start + Duration::from_secs(40 * 60));
+        assert_eq!(plan(None, start), Plan::Fetch { fallback: None });
+        assert_eq!(plan(Some(&entry), start), Plan::Use(token("a")));
+        assert_eq!(
+            plan(Some(&entry), entry.refresh_at),
+            Plan::Fetch {
+                fallback: Some(token("a"))
+            }
+        );
+        assert_eq!(
+            plan(Some(&entry), entry.expires_at),
+            Plan::Fetch { fallback: None }
+        );
+    }
+
+    #[test]
+    fn a_short_lived_token_is_refreshed_at_half_its_life() {
+        let start = Instant::now();
+        let entry = Cached::new(token("a"), Duration::from_secs(60), start);
+        assert_eq!(entry.refresh_at, start + Duration::from_secs(30));
+    }
+
+    #[test]
+    fn only_throttling_and_gateway_failures_are_retried() {
+        for code in [429, 502, 503, 504] {
+            assert!(is_transient(StatusCode::from_u16(code).unwrap()), "{code}");
+        }
+        for code in [400, 401, 403, 500] {
+            assert!(!is_transient(StatusCode::from_u16(code).unwrap()), "{code}");
+        }
+    }
+}
