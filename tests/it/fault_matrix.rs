@@ -47,6 +47,18 @@ enum Then {
     MayPollMore,
 }
 
+/// As many failed polls in a row as a stream rides out, of every transient
+/// kind.
+const FAILED_POLLS: [Fault; MAX_TRANSIENT_FAILURES as usize] = [
+    Fault::Unavailable,
+    Fault::TooManyRequests {
+        retry_after_secs: 0,
+    },
+    Fault::HtmlErrorPage,
+    Fault::ResetMidResponse,
+    Fault::Unavailable,
+];
+
 const TRANSIENT: [Transient; 5] = [
     Transient {
         fault: Fault::Unavailable,
@@ -343,16 +355,7 @@ async fn watch_cluster_status_tolerates_five_failed_polls_and_ends_on_the_sixth(
         async move { client.watch_cluster_status(request).await.unwrap() }
     };
     // Five failures of every transient kind in a row are ridden out.
-    let failures = [
-        Fault::Unavailable,
-        Fault::TooManyRequests {
-            retry_after_secs: 0,
-        },
-        Fault::HtmlErrorPage,
-        Fault::ResetMidResponse,
-        Fault::Unavailable,
-    ];
-    assert_eq!(failures.len(), MAX_TRANSIENT_FAILURES as usize);
+    let failures = FAILED_POLLS;
     for fault in failures {
         app.emulator().inject_fault(CLUSTER_STATUS, fault, 1);
     }
@@ -696,16 +699,7 @@ async fn stream_command_status_rides_out_transient_faults_on_its_poll() {
 async fn stream_command_status_tolerates_five_failed_polls_and_ends_on_the_sixth() {
     let mut app = spawn_with_retry_budget(Duration::ZERO).await;
     let context_id = create_context(&app).await;
-    let failures = [
-        Fault::Unavailable,
-        Fault::TooManyRequests {
-            retry_after_secs: 0,
-        },
-        Fault::HtmlErrorPage,
-        Fault::ResetMidResponse,
-        Fault::Unavailable,
-    ];
-    assert_eq!(failures.len(), MAX_TRANSIENT_FAILURES as usize);
+    let failures = FAILED_POLLS;
     let started = execute(&mut app, Language::Python, "print('ok')", &context_id).await;
     for fault in failures {
         app.emulator().inject_fault(COMMAND_STATUS, fault, 1);
