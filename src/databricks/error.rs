@@ -301,7 +301,7 @@ fn request_id(details: &[Value], headers: &HeaderMap) -> Option<String> {
 }
 
 /// `Retry-After` as delta-seconds; HTTP dates are not honoured here.
-fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+pub(super) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     let value = headers.get(http::header::RETRY_AFTER)?.to_str().ok()?;
     value.trim().parse::<u64>().ok().map(Duration::from_secs)
 }

@@ -13,7 +13,7 @@ use serde::Deserialize;
 use tokio::{sync::Mutex, time::Instant};
 use tracing::{debug, info, warn};
 
-use super::{Error, auth::sensitive, retry};
+use super::{Error, auth::sensitive, error, retry};
 
 /// Refresh a token when less than half its life is left, and at most this
 /// long before it expires.
@@ -161,12 +161,7 @@ impl OAuthTokens {
                 retry_after: None,
             })?;
         let status = response.status();
-        let retry_after = response
-            .headers()
-            .get(header::RETRY_AFTER)
-            .and_then(|value| value.to_str().ok())
-            .and_then(|value| value.trim().parse().ok())
-            .map(Duration::from_secs);
+        let retry_after = error::retry_after(response.headers());
         let body = response.bytes().await.map_err(|error| Failure {
             message: format!("the token response broke off: {error}"),
             transient: true,
