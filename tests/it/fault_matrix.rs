@@ -252,12 +252,20 @@ async fn create_context(app: &TestApp) -> String {
 }
 
 async fn destroy_context(app: &TestApp, context_id: &str) {
+    try_destroy_context(app, context_id).await.unwrap();
+}
+
+/// DestroyContext through the gRPC client, as the caller sees it.
+async fn try_destroy_context(
+    app: &TestApp,
+    context_id: &str,
+) -> Result<tonic::Response<pb::DestroyContextResponse>, Status> {
     let mut client = app.client.clone();
     let request = pb::DestroyContextRequest {
         cluster_id: RUNNING.into(),
         context_id: context_id.into(),
     };
-    client.destroy_context(request).await.unwrap();
+    client.destroy_context(request).await
 }
 
 async fn no_live_contexts(app: &TestApp) {
@@ -540,12 +548,7 @@ async fn destroy_context_rides_out_faults_before_it_arrives() {
         let app = &app;
         async move {
             let context_id = create_context(app).await;
-            let mut client = app.client.clone();
-            let request = pb::DestroyContextRequest {
-                cluster_id: RUNNING.into(),
-                context_id,
-            };
-            client.destroy_context(request).await
+            try_destroy_context(app, &context_id).await
         }
     };
     assert_rides_out(&app, CONTEXT_DESTROY, &before_arrival(), Then::Done, call).await;
@@ -559,12 +562,7 @@ async fn destroy_context_resent_after_a_reset_succeeds() {
     let context_id = create_context(&app).await;
     app.emulator()
         .inject_fault(CONTEXT_DESTROY, Fault::ResetMidResponse, 1);
-    let mut client = app.client.clone();
-    let request = pb::DestroyContextRequest {
-        cluster_id: RUNNING.into(),
-        context_id: context_id.clone(),
-    };
-    let destroyed = client.destroy_context(request).await;
+    let destroyed = try_destroy_context(&app, &context_id).await;
     let answered = statuses_since(&app, CONTEXT_DESTROY, 0);
     assert_eq!(
         answered.first(),
@@ -585,12 +583,7 @@ async fn destroy_context_unreadable_answer_is_internal_and_the_context_is_gone()
         let app = &app;
         async move {
             let context_id = create_context(app).await;
-            let mut client = app.client.clone();
-            let request = pb::DestroyContextRequest {
-                cluster_id: RUNNING.into(),
-                context_id,
-            };
-            client.destroy_context(request).await
+            try_destroy_context(app, &context_id).await
         }
     };
     assert_unreadable_is_internal(
