@@ -131,6 +131,22 @@ impl Client {
         resend: Resend,
     ) -> Result<T, Error> {
         let endpoint = format!("{method} {path}");
+        let body = self
+            .exchange_with_retries(&endpoint, request, options, resend)
+            .await
+            .map_err(|error| unconfirmed_if_unsafe(error, resend))?;
+        parse(&endpoint, body)
+    }
+
+    /// The retry loop of [`Client::send`]: the first success, or the error
+    /// that ends the call.
+    async fn exchange_with_retries(
+        &self,
+        endpoint: &str,
+        request: reqwest::RequestBuilder,
+        options: CallOptions,
+        resend: Resend,
+    ) -> Result<(u16, bytes::Bytes), Error> {
         let started = Instant::now();
         let call_deadline = options.timeout.map(|timeout| started + timeout);
         let retry_until = call_deadline.unwrap_or(started + self.retry_budget);
@@ -145,17 +161,13 @@ impl Client {
                 None => self.default_timeout,
             };
             let Some(this_try) = request.try_clone() else {
-                return self
-                    .exchange(request, &endpoint, timeout, retry_until)
-                    .await
-                    .map_err(|error| unconfirmed_if_unsafe(error, resend))
-                    .and_then(|body| parse(&endpoint, body));
+                return self.exchange(request, endpoint, timeout, retry_until).await;
             };
             let error = match self
-                .exchange(this_try, &endpoint, timeout, retry_until)
+                .exchange(this_try, endpoint, timeout, retry_until)
                 .await
             {
-                Ok(body) => return parse(&endpoint, body),
+                Ok(body) => return Ok(body),
                 Err(Error::Api(mut api)) => {
                     api.after_lost_answer = answer_lost;
                     Error::Api(api)
@@ -164,7 +176,7 @@ impl Client {
             };
             answer_lost |= matches!(error, Error::NoResponse { .. } | Error::Timeout { .. });
             let Some(wait) = retry::delay(&error, resend, attempt) else {
-                return Err(unconfirmed_if_unsafe(error, resend));
+                return Err(error);
             };
             if Instant::now() + wait >= retry_until {
                 warn!(%endpoint, attempts = attempt + 1, error = %error, "giving up: no time left to retry");
