@@ -19,7 +19,10 @@ use tracing::{info, warn};
 
 use crate::{proto, service::ComputeService};
 
+mod options;
 pub mod tls;
+
+pub use options::ServerOptions;
 
 /// Errors that stop the gRPC server.
 #[derive(Debug, thiserror::Error)]
@@ -37,9 +40,11 @@ pub struct Routes {
     router: Router,
     health: HealthReporter,
     service: ComputeService,
+    options: ServerOptions,
 }
 
-/// Serves `service` on `listener` (over TLS when `tls` is given) until
+/// Serves `service` on `listener` (over TLS when `tls` is given, within
+/// the limits of `options`) until
 /// `shutdown` completes, then drains in-flight calls and destroys the
 /// execution contexts the server created. Health reports SERVING once the
 /// server is mounted.
@@ -47,9 +52,10 @@ pub async fn serve(
     listener: TcpListener,
     service: ComputeService,
     tls: Option<ServerTlsConfig>,
+    options: ServerOptions,
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<(), ServeError> {
-    let routes = Routes::new(service, None, tls).await?;
+    let routes = Routes::new(service, None, tls, options).await?;
     info!(address = ?listener.local_addr().ok(), "gRPC server ready");
     routes
         .serve_with_incoming(TcpListenerStream::new(listener), shutdown, None)
@@ -71,11 +77,12 @@ impl Routes {
     /// Mounts `service` (with `max_message_size` as its decoding and
     /// encoding limit when given; tonic's default is 4 MiB to receive),
     /// health with ComputeService SERVING, and reflection; connections are
-    /// TLS when `tls` is given.
+    /// TLS when `tls` is given, within the limits of `options`.
     pub async fn new(
         service: ComputeService,
         max_message_size: Option<usize>,
         tls: Option<ServerTlsConfig>,
+        options: ServerOptions,
     ) -> Result<Self, ServeError> {
         let (health, health_service) = tonic_health::server::health_reporter();
         let reflection_v1 = reflection().build_v1()?;
@@ -102,7 +109,13 @@ impl Routes {
             router,
             health,
             service,
+            options,
         })
+    }
+
+    /// The limits and budgets this server runs with.
+    pub fn options(&self) -> &ServerOptions {
+        &self.options
     }
 
     /// The health reporter, to mark more services SERVING.

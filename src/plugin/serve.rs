@@ -17,7 +17,7 @@ use super::{
     tls::{AutoTls, TlsError},
 };
 use crate::{
-    server::{Routes, ServeError},
+    server::{Routes, ServeError, ServerOptions},
     service::ComputeService,
 };
 
@@ -97,14 +97,19 @@ pub async fn serve(
 /// SERVING, and the go-plugin host services.
 async fn mount(service: ComputeService, stop: &watch::Sender<bool>) -> Result<Routes, ServeError> {
     let (controller, stdio, broker) = host_services(stop);
-    let routes = Routes::new(service, Some(MAX_MESSAGE_SIZE), None)
-        .await?
-        .map_router(|router| {
-            router
-                .add_service(controller)
-                .add_service(stdio)
-                .add_service(broker)
-        });
+    let routes = Routes::new(
+        service,
+        Some(MAX_MESSAGE_SIZE),
+        None,
+        ServerOptions::default(),
+    )
+    .await?
+    .map_router(|router| {
+        router
+            .add_service(controller)
+            .add_service(stdio)
+            .add_service(broker)
+    });
     for name in ["plugin", ""] {
         routes
             .health()

@@ -97,9 +97,15 @@ impl TestApp {
         let grpc_addr = listener.local_addr().unwrap();
         let (shutdown, stop) = oneshot::channel::<()>();
         let server = tokio::spawn(async move {
-            server::serve(listener, served, None, async {
-                let _ = stop.await;
-            })
+            server::serve(
+                listener,
+                served,
+                None,
+                server::ServerOptions::default(),
+                async {
+                    let _ = stop.await;
+                },
+            )
             .await
             .unwrap();
         });

@@ -137,9 +137,15 @@ async fn tls_serves_clients_that_verify_it_and_refuses_plaintext() {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let served = tokio::spawn(server::serve(listener, service, Some(tls), async {
-        let _ = stopped.await;
-    }));
+    let served = tokio::spawn(server::serve(
+        listener,
+        service,
+        Some(tls),
+        server::ServerOptions::default(),
+        async {
+            let _ = stopped.await;
+        },
+    ));
     let request = || pb::ClusterStatusRequest {
         cluster_id: RUNNING.into(),
     };
