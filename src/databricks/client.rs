@@ -131,11 +131,10 @@ impl Client {
         resend: Resend,
     ) -> Result<T, Error> {
         let endpoint = format!("{method} {path}");
-        let body = self
-            .exchange_with_retries(&endpoint, request, options, resend)
+        self.exchange_with_retries(&endpoint, request, options, resend)
             .await
-            .map_err(|error| unconfirmed_if_unsafe(error, resend))?;
-        parse(&endpoint, body)
+            .and_then(|body| parse(&endpoint, body))
+            .map_err(|error| unconfirmed_if_unsafe(error, &endpoint, resend))
     }
 
     /// The retry loop of [`Client::send`]: the first success, or the error
@@ -263,14 +262,17 @@ impl Client {
     }
 }
 
-/// A broken connection on a call that must not be repeated: the caller must
-/// learn that it may have run, with a status no retry policy resends.
-fn unconfirmed_if_unsafe(error: Error, resend: Resend) -> Error {
-    match error {
-        Error::NoResponse { endpoint, source } if resend == Resend::OnlyIfNotSent => {
-            Error::OutcomeUnknown { endpoint, source }
-        }
-        other => other,
+/// Any failure after a call that must not be repeated may have reached
+/// Databricks (a broken connection, no answer in time, an answer that cannot
+/// be read): the caller must learn that it may have run, with a status no
+/// retry policy resends, whatever the cause.
+fn unconfirmed_if_unsafe(error: Error, endpoint: &str, resend: Resend) -> Error {
+    if resend != Resend::OnlyIfNotSent || !error.may_have_arrived() {
+        return error;
+    }
+    Error::OutcomeUnknown {
+        endpoint: endpoint.to_owned(),
+        cause: Box::new(error),
     }
 }
 

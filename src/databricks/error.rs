@@ -44,16 +44,17 @@ pub enum Error {
         #[source]
         source: reqwest::Error,
     },
-    /// The connection broke after a request that must not be repeated
-    /// (ExecuteCommand, CreateContext) was sent: it may have taken effect,
-    /// and it was not sent again.
-    #[error("the connection to Databricks broke during {endpoint}, after the request was sent")]
+    /// A request that must not be repeated (ExecuteCommand, CreateContext)
+    /// may have reached Databricks, and then the call failed: the connection
+    /// broke, no answer came in time, or the answer could not be read. It
+    /// may have taken effect, and it was not sent again.
+    #[error("{endpoint} was sent and may have taken effect: {cause}")]
     OutcomeUnknown {
         /// `METHOD path` of the call.
         endpoint: String,
-        /// The transport error.
+        /// What went wrong after the request was sent.
         #[source]
-        source: reqwest::Error,
+        cause: Box<Error>,
     },
     /// A success response whose body is not what the API documents.
     #[error(
@@ -94,6 +95,23 @@ pub enum Error {
     /// Databricks answered with an error status.
     #[error(transparent)]
     Api(Box<ApiError>),
+}
+
+// === impl Error ===
+
+impl Error {
+    /// True when the request may have reached Databricks and done its work
+    /// although the call failed: the connection broke after sending, no
+    /// answer came in time, or an answer came that could not be read.
+    pub fn may_have_arrived(&self) -> bool {
+        matches!(
+            self,
+            Self::Timeout { .. }
+                | Self::NoResponse { .. }
+                | Self::BadResponseBody { .. }
+                | Self::OutcomeUnknown { .. }
+        )
+    }
 }
 
 impl From<ApiError> for Error {

@@ -39,6 +39,9 @@ pub enum Fault {
     HtmlErrorPage,
     /// The handler runs after this delay.
     Latency(Duration),
+    /// The handler runs (the request takes effect); its answer is sent
+    /// after this delay.
+    SlowAnswer(Duration),
     /// The handler runs; the connection then breaks halfway through the body.
     ResetMidResponse,
     /// The handler runs; the 200 body is cut in half.
@@ -144,6 +147,11 @@ pub(crate) async fn inject(
         Fault::Latency(delay) => {
             tokio::time::sleep(delay).await;
             next.run(request).await
+        }
+        Fault::SlowAnswer(delay) => {
+            let response = next.run(request).await;
+            tokio::time::sleep(delay).await;
+            response
         }
         Fault::ResetMidResponse | Fault::TruncatedJson | Fault::MalformedJson => {
             let response = next.run(request).await;

@@ -62,15 +62,20 @@ impl From<Error> for Status {
                     ),
                 )
             }
-            Error::OutcomeUnknown { endpoint, source } => {
-                warn!(%endpoint, error = %source, "connection to Databricks broke after sending a call that is never repeated");
+            Error::OutcomeUnknown { endpoint, cause } => {
+                warn!(
+                    %endpoint,
+                    error = %cause,
+                    detail = std::error::Error::source(&*cause).map(tracing::field::display),
+                    "a call that is never repeated failed after it was sent"
+                );
                 local_status(
                     Code::Unknown,
                     "UPSTREAM_OUTCOME_UNKNOWN",
                     format!(
-                        "the connection to Databricks broke during {endpoint} after the request was sent; \
-                         it may or may not have taken effect, and it was not sent again because repeating it \
-                         could run it twice: check its effects before retrying"
+                        "{cause}; the request had been sent, so it may or may not have taken effect, \
+                         and it was not sent again because repeating it could run it twice: check its \
+                         effects before retrying"
                     ),
                 )
             }

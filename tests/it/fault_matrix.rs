@@ -449,8 +449,8 @@ async fn create_context_is_never_resent_once_it_may_have_arrived() {
             "may or may not have taken effect",
             1,
         ),
-        (Fault::TruncatedJson, Code::Internal, "could not read", 1),
-        (Fault::MalformedJson, Code::Internal, "could not read", 1),
+        (Fault::TruncatedJson, Code::Unknown, "could not be read", 1),
+        (Fault::MalformedJson, Code::Unknown, "could not be read", 1),
     ];
     for (fault, code, says, orphaned) in cases {
         let since = app.upstream_calls(CONTEXT_CREATE).len();

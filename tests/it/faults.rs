@@ -10,7 +10,10 @@ use databricks_grpc::{
 use tokio::task::JoinSet;
 use tonic::Code;
 
-use crate::helpers::{RUNNING, TestApp};
+use crate::{
+    commands::{run, text},
+    helpers::{RUNNING, TestApp},
+};
 
 const STATUS_PATH: &str = "/api/2.0/libraries/cluster-status";
 const EXECUTE_PATH: &str = "/api/1.2/commands/execute";
@@ -70,6 +73,57 @@ async fn install_rides_out_faults() {
     app.stop().await;
 }
 
+/// `--request-timeout` shorter than Databricks takes to answer: the command
+/// ran, so the caller hears UNKNOWN ("may have taken effect"), not a
+/// DEADLINE_EXCEEDED that reads as "nothing happened".
+#[tokio::test]
+async fn execute_that_times_out_after_sending_is_unknown_and_not_resent() {
+    let emulator = crate::helpers::spawn_emulator(Default::default()).await;
+    let token = databricks_grpc::config::Secret::new(emulator.token());
+    let credentials = databricks_grpc::config::Credentials::Pat { token };
+    let mut app = TestApp::spawn_with_timeouts(
+        &emulator.url(),
+        credentials,
+        Duration::from_millis(300),
+        Duration::from_secs(5),
+    )
+    .await;
+    app.emulator = Some(emulator);
+    let context_id = own_context(&mut app).await;
+    app.emulator()
+        .inject_fault(EXECUTE_PATH, Fault::SlowAnswer(Duration::from_secs(60)), 1);
+    let status = app
+        .client
+        .execute_command(execute(&context_id, "timed_out_command_ran = 'yes'".into()))
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::Unknown, "{status:?}");
+    assert!(
+        status.message().contains("did not answer")
+            && status
+                .message()
+                .contains("may or may not have taken effect"),
+        "{status:?}"
+    );
+    let details = tonic_types::StatusExt::get_error_details(&status);
+    let reason = details.error_info().map(|info| info.reason.clone());
+    assert_eq!(reason.as_deref(), Some("UPSTREAM_OUTCOME_UNKNOWN"));
+    let (_, updates) = run(
+        &mut app,
+        Language::Python,
+        "print(timed_out_command_ran)",
+        &context_id,
+    )
+    .await;
+    assert_eq!(text(updates.last().unwrap()).trim(), "yes", "it ran");
+    assert_eq!(
+        app.upstream_calls(EXECUTE_PATH).len(),
+        1,
+        "only the second command was answered; the first was sent once and never resent"
+    );
+    app.stop().await;
+}
+
 async fn own_context(app: &mut TestApp) -> String {
     let request = pb::CreateContextRequest {
         cluster_id: RUNNING.into(),
@@ -101,7 +155,9 @@ async fn execute_under_faults_says_what_happened_and_never_resends() {
         (Fault::HtmlErrorPage, Some(Code::Unavailable)),
         // It may have run: UNKNOWN, which no gRPC retry policy resends.
         (Fault::ResetMidResponse, Some(Code::Unknown)),
-        (Fault::TruncatedJson, Some(Code::Internal)),
+        // Answered, but unreadable: it ran, so UNKNOWN as well.
+        (Fault::TruncatedJson, Some(Code::Unknown)),
+        (Fault::MalformedJson, Some(Code::Unknown)),
         (
             Fault::TooManyRequests {
                 retry_after_secs: 0,

@@ -79,10 +79,22 @@ impl TestApp {
         credentials: Credentials,
         retry_budget: Duration,
     ) -> Self {
+        Self::spawn_with_timeouts(host, credentials, Duration::from_secs(5), retry_budget).await
+    }
+
+    /// A server pointed at `host` whose requests time out after
+    /// `request_timeout` (`--request-timeout`) and whose retries stop after
+    /// `retry_budget` (`--retry-timeout`).
+    pub async fn spawn_with_timeouts(
+        host: &str,
+        credentials: Credentials,
+        request_timeout: Duration,
+        retry_budget: Duration,
+    ) -> Self {
         init_test_logs();
         let config = DatabricksConfig::with_credentials(host, credentials)
             .unwrap()
-            .with_request_timeout(Duration::from_secs(5))
+            .with_request_timeout(request_timeout)
             .with_retry_timeout(retry_budget);
         let options = ServiceOptions {
             poll: Backoff {
