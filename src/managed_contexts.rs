@@ -3,10 +3,14 @@
 //! list endpoint, lost on restart. So there is at most one managed context
 //! per (cluster, language); it is reused, destroyed after it has been idle,
 //! destroyed on shutdown, and recreated when Databricks says it is gone.
+//! A managed context found dead (its status is `Error`, or a command in it
+//! failed the way a dead driver fails) is replaced for the next command and
+//! destroyed; the command that hit it is reported failed, never re-sent.
+//! One that sat unused for [`VERIFY_AFTER_IDLE`] is checked before reuse.
 //! Contexts a caller created with CreateContext are never touched.
 
 use std::{
-    collections::HashMap,
+    collections::{HashMap, HashSet},
     sync::{Arc, Mutex, PoisonError},
     time::Duration,
 };
@@ -17,18 +21,37 @@ use tracing::{debug, info, warn};
 
 use crate::databricks::{
     CallOptions, Client,
-    execution::{ContextRequest, CreateContextRequest},
+    execution::{CommandStatusResponse, ContextRequest, CreateContextRequest},
 };
 
 /// How long a new context may take to start before the call fails.
 pub const CONTEXT_START_TIMEOUT: Duration = Duration::from_secs(600);
+
+/// A managed context unused for this long is asked for its status before
+/// the next command is sent to it, so a driver that died meanwhile is
+/// replaced instead of failing that command.
+pub const VERIFY_AFTER_IDLE: Duration = Duration::from_secs(30);
+
+/// How long destroying a dead context may take, in the background.
+const DEAD_CONTEXT_DESTROY_BUDGET: Duration = Duration::from_secs(30);
+
+/// What Databricks (and the emulator) report for a command whose
+/// execution context's driver died under it.
+const DEAD_DRIVER_MARKERS: &[&str] = &[
+    "the driver became unresponsive",
+    "the python kernel is unresponsive",
+    "driver has stopped unexpectedly",
+];
 
 /// The pool of managed contexts.
 #[derive(Debug)]
 pub struct ManagedContexts {
     client: Client,
     idle_timeout: Duration,
+    verify_after_idle: Duration,
     slots: Mutex<HashMap<Key, Arc<tokio::sync::Mutex<Option<Managed>>>>>,
+    /// Managed contexts found dead, replaced at their next use.
+    dead: Mutex<HashSet<String>>,
 }
 
 type Key = (String, &'static str);
@@ -47,8 +70,18 @@ impl ManagedContexts {
         Self {
             client,
             idle_timeout,
+            verify_after_idle: VERIFY_AFTER_IDLE,
             slots: Mutex::default(),
+            dead: Mutex::default(),
         }
+    }
+
+    /// The same pool, checking a context's status before reusing it once it
+    /// has been unused for `idle` (instead of [`VERIFY_AFTER_IDLE`]).
+    #[cfg(test)]
+    fn verifying_after(mut self, idle: Duration) -> Self {
+        self.verify_after_idle = idle;
+        self
     }
 
     /// The managed context for `cluster_id` and `language`, created (once,
@@ -60,9 +93,19 @@ impl ManagedContexts {
     ) -> Result<String, Status> {
         let slot = self.slot((cluster_id.to_owned(), language));
         let mut managed = slot.lock().await;
-        if let Some(context) = managed.as_mut() {
-            context.last_used = Instant::now();
-            return Ok(context.id.clone());
+        if let Some(context) = managed.take() {
+            if self.still_alive(cluster_id, &context).await {
+                let id = context.id.clone();
+                *managed = Some(Managed {
+                    last_used: Instant::now(),
+                    ..context
+                });
+                return Ok(id);
+            }
+            self.destroy_in_background(ContextRequest {
+                cluster_id: cluster_id.to_owned(),
+                context_id: context.id,
+            });
         }
         let request = CreateContextRequest {
             cluster_id: cluster_id.to_owned(),
@@ -99,6 +142,79 @@ impl ManagedContexts {
             );
             *managed = None;
         }
+    }
+
+    /// Records that the managed context `context_id` (if it is one) was seen
+    /// dead: the next command for its cluster and language goes to a new
+    /// context, and this one is destroyed.
+    pub fn report_dead(&self, context_id: &str) {
+        if !self.context_ids().iter().any(|id| id == context_id) {
+            return;
+        }
+        warn!(
+            context_id,
+            "managed context is dead; the next command gets a new one"
+        );
+        self.dead
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(context_id.to_owned());
+    }
+
+    /// Whether `context` may take the next command: not reported dead, and,
+    /// when it sat unused for [`VERIFY_AFTER_IDLE`], still `Running` by its
+    /// status (a status read that fails for another reason does not condemn
+    /// it: the command will say what is wrong).
+    async fn still_alive(&self, cluster_id: &str, context: &Managed) -> bool {
+        let reported = self
+            .dead
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(&context.id);
+        if reported {
+            return false;
+        }
+        if context.last_used.elapsed() < self.verify_after_idle {
+            return true;
+        }
+        let request = ContextRequest {
+            cluster_id: cluster_id.to_owned(),
+            context_id: context.id.clone(),
+        };
+        match self
+            .client
+            .context_status(&request, CallOptions::default())
+            .await
+        {
+            Ok(status) if status.status == "Error" => {
+                warn!(cluster_id, context_id = %context.id, "idle managed context is in Error; replacing it");
+                false
+            }
+            Err(crate::databricks::Error::Api(api)) if api.is_context_not_found() => {
+                warn!(cluster_id, context_id = %context.id, "idle managed context is gone; replacing it");
+                false
+            }
+            _ => true,
+        }
+    }
+
+    /// Destroys a dead managed context without holding up the command that
+    /// replaces it; failures are only logged.
+    fn destroy_in_background(&self, context: ContextRequest) {
+        let client = self.client.clone();
+        tokio::spawn(async move {
+            let options = CallOptions {
+                timeout: Some(DEAD_CONTEXT_DESTROY_BUDGET),
+            };
+            match client.destroy_context(&context, options).await {
+                Ok(_) => {
+                    info!(context_id = %context.context_id, "destroyed a dead managed context")
+                }
+                Err(error) => {
+                    debug!(context_id = %context.context_id, error = %error, "could not destroy a dead managed context")
+                }
+            }
+        });
     }
 
     /// Marks the managed context `context_id` as in use, if it is one.
@@ -218,6 +334,31 @@ impl ManagedContexts {
     }
 }
 
+/// True when `status` is a command that failed because its context's driver
+/// died: the context will fail every later command too.
+pub fn reports_dead_driver(status: &CommandStatusResponse) -> bool {
+    // A user's own exception ends `Finished` with an error result; only a
+    // command the platform failed ends `Error`.
+    if status.status != "Error" {
+        return false;
+    }
+    let Some(results) = &status.results else {
+        return false;
+    };
+    if results.result_type.as_deref() != Some("error") {
+        return false;
+    }
+    [&results.summary, &results.cause]
+        .into_iter()
+        .flatten()
+        .any(|text| {
+            let text = text.to_ascii_lowercase();
+            DEAD_DRIVER_MARKERS
+                .iter()
+                .any(|marker| text.contains(marker))
+        })
+}
+
 /// Polls a new context until it is `Running`; fails when it reaches `Error`
 /// or does not start within [`CONTEXT_START_TIMEOUT`].
 pub async fn wait_until_running(client: &Client, context: &ContextRequest) -> Result<(), Status> {
@@ -247,3 +388,6 @@ pub async fn wait_until_running(client: &Client, context: &ContextRequest) -> Re
         delay = (delay * 2).min(Duration::from_secs(2));
     }
 }
+
+#[cfg(test)]
+mod tests;

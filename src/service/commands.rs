@@ -12,6 +12,7 @@ use crate::{
         self, CallOptions,
         execution::{CommandRequest, ExecuteCommandRequest},
     },
+    managed_contexts::reports_dead_driver,
     proto::compute as pb,
 };
 
@@ -82,6 +83,9 @@ impl Tenant {
             &request.command_id,
         )?;
         let status = self.client.command_status(&key, options).await?;
+        if reports_dead_driver(&status) {
+            self.contexts.report_dead(&key.context_id);
+        }
         Ok(pb::CommandStatusResponse {
             command: Some(convert::command(status)),
         })
@@ -116,12 +120,17 @@ impl Tenant {
             &request.command_id,
         )?;
         let client = self.client.clone();
+        let contexts = self.contexts.clone();
         let poll_key = key.clone();
         let poll = move || {
             let client = client.clone();
+            let contexts = contexts.clone();
             let key = poll_key.clone();
             async move {
                 let status = client.command_status(&key, CallOptions::default()).await?;
+                if reports_dead_driver(&status) {
+                    contexts.report_dead(&key.context_id);
+                }
                 Ok(convert::command(status))
             }
         };

@@ -47,6 +47,9 @@ impl Tenant {
     ) -> Result<pb::ContextStatusResponse, Status> {
         let key = convert::context_request(&request.cluster_id, &request.context_id)?;
         let status = self.client.context_status(&key, options).await?;
+        if status.status == "Error" {
+            self.contexts.report_dead(&key.context_id);
+        }
         Ok(convert::context_status(status))
     }
 

@@ -84,7 +84,8 @@ async fn execute_that_times_out_after_sending_is_unknown_and_not_resent() {
     let mut app = TestApp::spawn_with_timeouts(
         &emulator.url(),
         credentials,
-        Duration::from_millis(300),
+        // Short, but long enough for the context to start on a busy machine.
+        Duration::from_secs(2),
         Duration::from_secs(5),
     )
     .await;

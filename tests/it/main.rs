@@ -11,6 +11,7 @@
 
 mod auth;
 mod commands;
+mod dead_contexts;
 mod errors;
 mod fault_matrix;
 mod faults;
