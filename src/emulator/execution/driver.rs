@@ -1,7 +1,8 @@
 //! The task that drives one context process: it hands queued commands to
 //! the process one at a time, relays cancels, records answers, and fails
 //! the context if the process dies or ignores a cancel. It kills the
-//! process once its mailbox closes (the context was destroyed or shut down).
+//! process once its mailbox closes (the context was destroyed or shut down),
+//! and, whichever way the process ended, every process it started.
 
 use std::{
     io,
@@ -19,6 +20,7 @@ use tokio::{
 
 use super::{
     context::{CommandStatus, Shared},
+    descendants,
     process::Alive,
     results,
 };
@@ -69,6 +71,8 @@ pub(super) struct Driver {
     child: Child,
     stdin: ChildStdin,
     shared: Arc<Mutex<Shared>>,
+    /// The marker of this context's processes, to end them all.
+    marker: String,
     /// Held so that the process counts as alive while the task runs.
     _alive: Alive,
 }
@@ -82,11 +86,13 @@ impl Driver {
         stdin: ChildStdin,
         shared: Arc<Mutex<Shared>>,
         alive: Alive,
+        marker: String,
     ) -> Self {
         Self {
             child,
             stdin,
             shared,
+            marker,
             _alive: alive,
         }
     }
@@ -137,6 +143,9 @@ impl Driver {
             Err(error) => format!("failed: it {broken} ({error})"),
         };
         tracing::debug!(%detail, "context process died");
+        // Before the context says so, so that nothing it started outlives
+        // the news.
+        descendants::end_marked(self.marker.clone()).await;
         self.lock()
             .fail(CommandStatus::Error, results::died(&detail));
     }
@@ -189,6 +198,7 @@ impl Driver {
     async fn kill(mut self) {
         let result = self.child.kill().await;
         tracing::debug!(?result, "context process killed");
+        descendants::end_marked(self.marker).await;
     }
 
     fn lock(&self) -> MutexGuard<'_, Shared> {

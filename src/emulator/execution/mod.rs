@@ -27,6 +27,7 @@ use crate::databricks::execution::{
 };
 
 mod context;
+mod descendants;
 mod driver;
 mod handlers;
 mod ids;
@@ -49,6 +50,8 @@ pub(crate) struct Execution {
     contexts: Mutex<HashMap<String, Context>>,
     /// How many context processes are alive.
     live: Arc<watch::Sender<usize>>,
+    /// Marks this emulator's processes (see `descendants`).
+    instance: String,
 }
 
 #[derive(Debug)]
@@ -70,6 +73,7 @@ impl Execution {
             interpreter: OnceCell::new(),
             contexts: Mutex::new(HashMap::new()),
             live: Arc::new(watch::Sender::new(0)),
+            instance: format!("{:016x}", rand::random::<u64>()),
         }
     }
 
@@ -84,7 +88,8 @@ impl Execution {
             .map_err(|error| ErrorResponse::no_interpreter(&self.python, error))?;
         let id = ids::context_id();
         let shared = Arc::new(Mutex::new(Shared::new()));
-        let process = Process::start(interpreter, &id, Arc::clone(&shared), &self.live)
+        let marker = descendants::context_marker(&self.instance, &id);
+        let process = Process::start(interpreter, &id, marker, Arc::clone(&shared), &self.live)
             .map_err(|error| ErrorResponse::no_interpreter(&self.python, error))?;
         let mut contexts = self.lock();
         // Checked again: other creations may have raced this one. A refused

@@ -2,7 +2,8 @@
 //! (running `driver_results.py` then `driver.py`, which speak JSON lines),
 //! counted, and stopped. It dies with its context: the driving task kills
 //! it once its mailbox closes, `kill_on_drop` covers a dropped task, and the
-//! script exits by itself when its stdin closes or its parent changes.
+//! script exits by itself when its stdin closes or its parent changes. The
+//! processes user code starts end with it (`descendants`).
 
 use std::{
     io,
@@ -22,6 +23,7 @@ use tracing::Instrument as _;
 
 use super::{
     context::Shared,
+    descendants,
     driver::{Driver, Order},
 };
 
@@ -72,15 +74,19 @@ pub(super) async fn resolve_interpreter(python: &str) -> Result<PathBuf, String>
 // === impl Process ===
 
 impl Process {
-    /// Starts the process of context `context_id`, driving `shared`.
+    /// Starts the process of context `context_id`, driving `shared`; it and
+    /// every process it starts carry `marker`, and all of them are killed
+    /// when it ends.
     pub(super) fn start(
         interpreter: &Path,
         context_id: &str,
+        marker: String,
         shared: Arc<Mutex<Shared>>,
         live: &Arc<watch::Sender<usize>>,
     ) -> io::Result<Self> {
         let mut child = Command::new(interpreter)
             .args(["-u", "-c", DRIVER])
+            .env(descendants::MARKER_VARIABLE, &marker)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -96,7 +102,7 @@ impl Process {
         let span = tracing::debug_span!("context", id = context_id, pid);
         tokio::spawn(log_stderr(stderr).instrument(span.clone()));
         let (mailbox, orders) = mpsc::unbounded_channel();
-        let driver = Driver::new(child, stdin, shared, alive);
+        let driver = Driver::new(child, stdin, shared, alive, marker);
         let task = tokio::spawn(driver.run(stdout, orders).instrument(span));
         tracing::debug!(context_id, pid, "context process started");
         Ok(Self { pid, mailbox, task })

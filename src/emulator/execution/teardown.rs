@@ -4,7 +4,9 @@
 
 use std::time::Duration;
 
-use super::{Context, Execution, context::CommandStatus, not_found, process::Process, results};
+use super::{
+    Context, Execution, context::CommandStatus, descendants, not_found, process::Process, results,
+};
 use crate::{databricks::execution::ContextRequest, emulator::errors::ErrorResponse};
 
 // === impl Execution ===
@@ -61,10 +63,12 @@ impl Execution {
         }
     }
 
-    /// Waits (at most `timeout`) until no context process is alive.
+    /// Waits (at most `timeout`) until no context process is alive, then
+    /// kills whatever any of them left behind.
     pub(crate) async fn wait_stopped(&self, timeout: Duration) {
         let mut live = self.live.subscribe();
         let _ = tokio::time::timeout(timeout, live.wait_for(|count| *count == 0)).await;
+        descendants::end_marked(descendants::instance_prefix(&self.instance)).await;
     }
 
     /// How many context processes are alive.

@@ -22,6 +22,7 @@ mod commands;
 mod contexts;
 mod execution;
 mod handle;
+mod leftovers;
 mod libraries;
 mod lifecycle;
 mod protocol;
@@ -36,7 +37,13 @@ struct Emu {
 
 impl Emu {
     fn new(pace: Pace) -> Self {
-        let state = EmulatorState::new(EmulatorConfig::default().with_pace(pace));
+        Self::over(EmulatorState::new(
+            EmulatorConfig::default().with_pace(pace),
+        ))
+    }
+
+    /// Requests in memory to the emulator that owns `state`.
+    fn over(state: EmulatorState) -> Self {
         Self {
             router: app(state.clone()),
             state,
