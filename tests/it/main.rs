@@ -10,6 +10,7 @@
 )]
 
 mod auth;
+mod bounds;
 mod commands;
 mod errors;
 mod fault_matrix;
@@ -19,6 +20,7 @@ mod large_workspace;
 mod libraries;
 mod passthrough;
 mod plugin;
+mod result_limits;
 mod retries;
 mod secrets;
 mod server;
