@@ -1,13 +1,16 @@
 //! Tracing set-up: logs go to a writer chosen by the caller (stderr for the
 //! CLI), filtered by `RUST_LOG`, as text, JSON or hclog JSON lines (plugin
-//! mode: see [`hclog`]).
+//! mode: see [`hclog`]), and [`excerpt`], which keeps caller-supplied values in
+//! log fields to a short prefix.
 
 use std::io::IsTerminal;
 
 use tracing_subscriber::{EnvFilter, fmt::MakeWriter, fmt::format::JsonFields};
 
+mod excerpt;
 pub mod hclog;
 
+pub use excerpt::{Excerpt, LOG_EXCERPT_CHARS, excerpt};
 pub use hclog::HclogFormat;
 
 /// How log lines are formatted.

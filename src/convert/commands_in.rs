@@ -162,4 +162,27 @@ mod tests {
             vec!["language"]
         );
     }
+
+    #[test]
+    fn ids_are_bounded() {
+        let long = "1".repeat(crate::convert::MAX_ID_BYTES + 1);
+        assert_eq!(
+            fields(command_request(&long, &long, &long).unwrap_err()),
+            vec!["cluster_id", "context_id", "command_id"]
+        );
+        assert_eq!(
+            fields(context_request("c", &long).unwrap_err()),
+            vec!["context_id"]
+        );
+        let request = pb::ExecuteCommandRequest {
+            cluster_id: long.clone(),
+            language: Language::Python as i32,
+            command: "1".into(),
+            context_id: long,
+        };
+        assert_eq!(
+            fields(execute_command(&request).unwrap_err()),
+            vec!["cluster_id", "context_id"]
+        );
+    }
 }

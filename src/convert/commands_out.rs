@@ -1,11 +1,16 @@
 //! Outbound: REST 1.2 command and context statuses to gRPC messages. Nothing
-//! Databricks sent is dropped: unknown states keep their raw string and an
-//! unknown result type comes back as JSON.
+//! Databricks sent is dropped, except results too large for one gRPC message,
+//! which are cut to [`MAX_RESULTS_BYTES`] and flagged (see `results_limit`):
+//! unknown states keep their raw string and an unknown result type comes back
+//! as JSON.
 
 use prost_types::{ListValue, Value as ProtoValue, value::Kind as ProtoKind};
 use serde_json::Value;
 
-use super::text::{strip_ansi, strip_html, strip_out_prefixes};
+use super::{
+    results_limit::{self, MAX_RESULTS_BYTES},
+    text::{strip_ansi, strip_html, strip_out_prefixes},
+};
 use crate::{
     databricks::execution::{CommandStatusResponse, ContextStatusResponse, Results},
     proto::compute::{self as pb, CommandOutcome, CommandState, ContextState},
@@ -99,11 +104,15 @@ fn results(results: Results) -> pb::CommandResults {
         }),
         _ => Kind::UnrecognizedJson(serde_json::to_string(&results).unwrap_or_default()),
     };
-    pb::CommandResults {
-        result_type,
-        truncated,
-        result: Some(result),
-    }
+    results_limit::limit(
+        pb::CommandResults {
+            result_type,
+            truncated,
+            result: Some(result),
+            truncation_message: String::new(),
+        },
+        MAX_RESULTS_BYTES,
+    )
 }
 
 fn table(results: &Results) -> pb::TableResult {

@@ -1,6 +1,9 @@
 //! Inbound: validated conversion of Install/Uninstall requests to REST models.
 
-use super::{InvalidRequest, Violations};
+use super::{
+    InvalidRequest, Violations,
+    limits::{MAX_NAME_BYTES, MAX_PATH_BYTES},
+};
 use crate::{
     databricks::models::{CranLibrary, LibrariesRequest, Library, MavenLibrary, PyPiLibrary},
     proto::compute::{self as pb, library::Kind},
@@ -45,19 +48,19 @@ fn library_in(violations: &mut Violations, at: &str, library: &pb::Library) -> O
         return None;
     };
     let converted = match kind {
-        Kind::Jar(uri) => Library::Jar(required(violations, &format!("{at}.jar"), uri)?),
-        Kind::Egg(uri) => Library::Egg(required(violations, &format!("{at}.egg"), uri)?),
-        Kind::Whl(uri) => Library::Whl(required(violations, &format!("{at}.whl"), uri)?),
-        Kind::Requirements(path) => {
-            Library::Requirements(required(violations, &format!("{at}.requirements"), path)?)
+        Kind::Jar(uri) => Library::Jar(path(violations, &format!("{at}.jar"), uri)?),
+        Kind::Egg(uri) => Library::Egg(path(violations, &format!("{at}.egg"), uri)?),
+        Kind::Whl(uri) => Library::Whl(path(violations, &format!("{at}.whl"), uri)?),
+        Kind::Requirements(file) => {
+            Library::Requirements(path(violations, &format!("{at}.requirements"), file)?)
         }
         Kind::Pypi(pypi) => Library::Pypi(PyPiLibrary {
-            package: required(violations, &format!("{at}.pypi.package"), &pypi.package)?,
+            package: name(violations, &format!("{at}.pypi.package"), &pypi.package)?,
             repo: repo(violations, &format!("{at}.pypi.repo"), &pypi.repo)?,
         }),
         Kind::Maven(maven) => Library::Maven(maven_in(violations, &format!("{at}.maven"), maven)?),
         Kind::Cran(cran) => Library::Cran(CranLibrary {
-            package: required(violations, &format!("{at}.cran.package"), &cran.package)?,
+            package: name(violations, &format!("{at}.cran.package"), &cran.package)?,
             repo: repo(violations, &format!("{at}.cran.repo"), &cran.repo)?,
         }),
     };
@@ -70,7 +73,7 @@ fn maven_in(
     maven: &pb::MavenLibrary,
 ) -> Option<MavenLibrary> {
     let field = format!("{at}.coordinates");
-    let coordinates = required(violations, &field, &maven.coordinates)?;
+    let coordinates = name(violations, &field, &maven.coordinates)?;
     let mut valid = true;
     if !is_coordinates(&coordinates, 3) {
         violations.add(
@@ -80,11 +83,11 @@ fn maven_in(
         valid = false;
     }
     for (index, exclusion) in maven.exclusions.iter().enumerate() {
-        if !is_coordinates(exclusion, 2) {
-            violations.add(
-                format!("{at}.exclusions[{index}]"),
-                "must be group:artifact, e.g. slf4j:slf4j",
-            );
+        let field = format!("{at}.exclusions[{index}]");
+        if !violations.check_length(&field, exclusion, MAX_NAME_BYTES) {
+            valid = false;
+        } else if !is_coordinates(exclusion, 2) {
+            violations.add(field, "must be group:artifact, e.g. slf4j:slf4j");
             valid = false;
         }
     }
@@ -105,7 +108,20 @@ fn is_coordinates(value: &str, parts: usize) -> bool {
             .all(|part| !part.is_empty() && !part.contains(char::is_whitespace))
 }
 
-fn required(violations: &mut Violations, field: &str, value: &str) -> Option<String> {
+/// A library path or URL: required, at most [`MAX_PATH_BYTES`].
+fn path(violations: &mut Violations, field: &str, value: &str) -> Option<String> {
+    required(violations, field, value, MAX_PATH_BYTES)
+}
+
+/// A package spec or coordinate: required, at most [`MAX_NAME_BYTES`].
+fn name(violations: &mut Violations, field: &str, value: &str) -> Option<String> {
+    required(violations, field, value, MAX_NAME_BYTES)
+}
+
+fn required(violations: &mut Violations, field: &str, value: &str, limit: usize) -> Option<String> {
+    if !violations.check_length(field, value, limit) {
+        return None;
+    }
     let trimmed = value.trim();
     if trimmed.is_empty() {
         violations.add(field, "must not be empty");
@@ -122,6 +138,9 @@ fn required(violations: &mut Violations, field: &str, value: &str) -> Option<Str
 fn repo(violations: &mut Violations, field: &str, value: &str) -> Option<Option<String>> {
     if value.is_empty() {
         return Some(None);
+    }
+    if !violations.check_length(field, value, MAX_PATH_BYTES) {
+        return None;
     }
     match reqwest::Url::parse(value) {
         Ok(url) if matches!(url.scheme(), "http" | "https") && url.host_str().is_some() => {

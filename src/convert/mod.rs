@@ -7,6 +7,8 @@ mod commands_in;
 mod commands_out;
 mod libraries_in;
 mod libraries_out;
+mod limits;
+mod results_limit;
 mod text;
 
 pub use cluster_watch::{SETTLED, cluster_watch, is_settled};
@@ -17,6 +19,9 @@ pub use commands_in::{
 pub use commands_out::{command, context_status, is_terminal};
 pub use libraries_in::{cluster_id, libraries_request};
 pub use libraries_out::{cluster_library_statuses, library_full_status};
+pub(crate) use limits::too_long;
+pub use limits::{MAX_ID_BYTES, MAX_NAME_BYTES, MAX_PAGE_TOKEN_BYTES, MAX_PATH_BYTES};
+pub use results_limit::{CUT_BY_DATABRICKS, MAX_RESULTS_BYTES};
 
 /// One invalid field of a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,13 +74,26 @@ impl Violations {
         });
     }
 
-    /// Checks an id field: not empty, no spaces or control characters.
+    /// Checks an id field: not empty, at most [`MAX_ID_BYTES`], no spaces or
+    /// control characters.
     pub(crate) fn check_id(&mut self, field: &str, value: &str) {
         if value.is_empty() {
             self.add(field, "must not be empty");
-        } else if value.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        } else if self.check_length(field, value, MAX_ID_BYTES)
+            && value.chars().any(|c| c.is_whitespace() || c.is_control())
+        {
             self.add(field, "must not contain spaces or control characters");
         }
+    }
+
+    /// Checks that `value` is at most `limit` bytes; false (and a violation)
+    /// when it is longer.
+    pub(crate) fn check_length(&mut self, field: &str, value: &str, limit: usize) -> bool {
+        let fits = value.len() <= limit;
+        if !fits {
+            self.add(field, limits::too_long(limit, value.len()));
+        }
+        fits
     }
 
     pub(crate) fn finish<T>(self, value: T) -> Result<T, InvalidRequest> {

@@ -10,6 +10,7 @@ use tracing::{debug, warn};
 
 use super::{
     auth::Authenticator,
+    body,
     error::{ApiError, Error},
     retry::{self, Resend},
 };
@@ -212,10 +213,10 @@ impl Client {
         }
         let status = response.status();
         let headers = response.headers().clone();
-        let body = response
-            .bytes()
-            .await
-            .map_err(|source| self.transport_error(endpoint, timeout, source))?;
+        let body = body::read_capped(response, endpoint, body::body_limit(endpoint), |source| {
+            self.transport_error(endpoint, timeout, source)
+        })
+        .await?;
         debug!(%endpoint, status = status.as_u16(), bytes = body.len(), "databricks answered");
         if !status.is_success() {
             return Err(ApiError::from_response(endpoint, status, &headers, &body).into());
@@ -238,7 +239,10 @@ impl Client {
             .map_err(|source| self.transport_error(endpoint, timeout, source))
     }
 
+    /// The error for a failed transport. The URL is dropped from `source`:
+    /// its query carries caller-supplied ids, which logs keep short.
     fn transport_error(&self, endpoint: &str, timeout: Duration, source: reqwest::Error) -> Error {
+        let source = source.without_url();
         if source.is_timeout() {
             Error::Timeout {
                 endpoint: endpoint.to_owned(),

@@ -8,9 +8,13 @@ use http::{HeaderMap, StatusCode};
 use serde_json::Value;
 
 use super::models::ApiErrorBody;
+use crate::telemetry::Excerpt;
 
 /// How long a raw, unparseable body may be before it is cut in messages.
 const RAW_BODY_LIMIT: usize = 300;
+/// How long a message from Databricks may be before it is cut: messages
+/// may echo what the caller sent, and they reach logs and callers.
+const MESSAGE_LIMIT: usize = 1024;
 /// The longest error code derived from a phrase or an exception name
 /// (google.rpc.ErrorInfo reasons stay under 63 characters).
 const MAX_DERIVED_CODE: usize = 40;
@@ -68,6 +72,15 @@ pub enum Error {
         /// Why the body could not be decoded.
         #[source]
         source: serde_json::Error,
+    },
+    /// Databricks answered with a body larger than this server reads from
+    /// the endpoint; the rest of it was not read.
+    #[error("Databricks answered {endpoint} with a body over {limit} bytes, which is not read")]
+    BodyTooLarge {
+        /// `METHOD path` of the call.
+        endpoint: String,
+        /// The endpoint's body limit in bytes.
+        limit: usize,
     },
     /// The OAuth token endpoint refused or failed to issue a token.
     #[error("no OAuth token from {token_url}: {message}")]
@@ -184,7 +197,7 @@ impl ApiError {
             endpoint: endpoint.to_owned(),
             http_status: status.as_u16(),
             error_code,
-            message,
+            message: Excerpt::new(&message, MESSAGE_LIMIT).to_string(),
             request_id,
             details,
             retry_after: retry_after(headers),

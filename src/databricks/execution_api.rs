@@ -11,13 +11,14 @@ use super::{
     },
     retry::Resend,
 };
+use crate::telemetry::excerpt;
 
 // === impl Client ===
 
 impl Client {
     /// `POST /api/1.2/contexts/create`. Not idempotent: each success uses
     /// one of the cluster's execution context slots.
-    #[instrument(skip_all, fields(cluster_id = %request.cluster_id, language = %request.language))]
+    #[instrument(skip_all, fields(cluster_id = %excerpt(&request.cluster_id), language = %request.language))]
     pub async fn create_context(
         &self,
         request: &CreateContextRequest,
@@ -33,7 +34,7 @@ impl Client {
     }
 
     /// `GET /api/1.2/contexts/status?clusterId=&contextId=`.
-    #[instrument(skip_all, fields(cluster_id = %request.cluster_id, context_id = %request.context_id))]
+    #[instrument(skip_all, fields(cluster_id = %excerpt(&request.cluster_id), context_id = %excerpt(&request.context_id)))]
     pub async fn context_status(
         &self,
         request: &ContextRequest,
@@ -47,7 +48,7 @@ impl Client {
     }
 
     /// `POST /api/1.2/contexts/destroy`.
-    #[instrument(skip_all, fields(cluster_id = %request.cluster_id, context_id = %request.context_id))]
+    #[instrument(skip_all, fields(cluster_id = %excerpt(&request.cluster_id), context_id = %excerpt(&request.context_id)))]
     pub async fn destroy_context(
         &self,
         request: &ContextRequest,
@@ -70,7 +71,7 @@ impl Client {
 
     /// `POST /api/1.2/commands/execute`. Not idempotent: sending it twice
     /// runs the code twice.
-    #[instrument(skip_all, fields(cluster_id = %request.cluster_id, context_id = %request.context_id, language = %request.language))]
+    #[instrument(skip_all, fields(cluster_id = %excerpt(&request.cluster_id), context_id = %excerpt(&request.context_id), language = %request.language))]
     pub async fn execute_command(
         &self,
         request: &ExecuteCommandRequest,
@@ -86,7 +87,7 @@ impl Client {
     }
 
     /// `GET /api/1.2/commands/status?clusterId=&contextId=&commandId=`.
-    #[instrument(skip_all, fields(command_id = %request.command_id))]
+    #[instrument(skip_all, fields(command_id = %excerpt(&request.command_id)))]
     pub async fn command_status(
         &self,
         request: &CommandRequest,
@@ -101,7 +102,7 @@ impl Client {
     }
 
     /// `POST /api/1.2/commands/cancel`.
-    #[instrument(skip_all, fields(command_id = %request.command_id))]
+    #[instrument(skip_all, fields(command_id = %excerpt(&request.command_id)))]
     pub async fn cancel_command(
         &self,
         request: &CommandRequest,

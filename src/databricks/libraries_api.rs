@@ -10,12 +10,13 @@ use super::{
     },
     retry::Resend,
 };
+use crate::telemetry::excerpt;
 
 // === impl Client ===
 
 impl Client {
     /// `POST /api/2.0/libraries/install`.
-    #[instrument(skip_all, fields(cluster_id = %request.cluster_id, libraries = request.libraries.len()))]
+    #[instrument(skip_all, fields(cluster_id = %excerpt(&request.cluster_id), libraries = request.libraries.len()))]
     pub async fn install(
         &self,
         request: &LibrariesRequest,
@@ -32,7 +33,7 @@ impl Client {
     }
 
     /// `POST /api/2.0/libraries/uninstall`.
-    #[instrument(skip_all, fields(cluster_id = %request.cluster_id, libraries = request.libraries.len()))]
+    #[instrument(skip_all, fields(cluster_id = %excerpt(&request.cluster_id), libraries = request.libraries.len()))]
     pub async fn uninstall(
         &self,
         request: &LibrariesRequest,
@@ -49,7 +50,7 @@ impl Client {
     }
 
     /// `GET /api/2.0/libraries/cluster-status?cluster_id=`.
-    #[instrument(skip(self, options))]
+    #[instrument(skip_all, fields(cluster_id = %excerpt(cluster_id)))]
     pub async fn cluster_status(
         &self,
         cluster_id: &str,
@@ -74,7 +75,7 @@ impl Client {
     }
 
     /// `GET /api/2.0/clusters/get?cluster_id=`.
-    #[instrument(skip(self, options))]
+    #[instrument(skip_all, fields(cluster_id = %excerpt(cluster_id)))]
     pub async fn get_cluster(
         &self,
         cluster_id: &str,

@@ -1,6 +1,7 @@
 //! The Databricks REST adapter: wire models, the HTTP client and its errors.
 
 mod auth;
+pub mod body;
 pub mod client;
 pub mod error;
 pub mod execution;

@@ -62,6 +62,7 @@ pub fn delay(error: &Error, resend: Resend, attempt: u32) -> Option<Duration> {
         }
         Error::Timeout { .. } | Error::NoResponse { .. } => (safe, None),
         Error::BadResponseBody { .. }
+        | Error::BodyTooLarge { .. }
         | Error::OutcomeUnknown { .. }
         | Error::TokenRefused { .. }
         | Error::TokenEndpointUnavailable { .. }

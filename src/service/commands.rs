@@ -14,6 +14,7 @@ use crate::{
     },
     managed_contexts::reports_dead_driver,
     proto::compute as pb,
+    telemetry::excerpt,
 };
 
 // === impl Tenant ===
@@ -22,7 +23,7 @@ impl Tenant {
     /// Sends the command exactly once. With no caller context it runs in the
     /// managed one; when Databricks says that context is gone (so the command
     /// did not run), a new context is made and the command sent to it.
-    #[instrument(skip_all, fields(cluster_id = %request.cluster_id))]
+    #[instrument(skip_all, fields(cluster_id = %excerpt(&request.cluster_id)))]
     pub(super) async fn execute(
         &self,
         request: pb::ExecuteCommandRequest,
@@ -71,7 +72,7 @@ impl Tenant {
         })
     }
 
-    #[instrument(skip_all, fields(command_id = %request.command_id))]
+    #[instrument(skip_all, fields(command_id = %excerpt(&request.command_id)))]
     pub(super) async fn read_command_status(
         &self,
         request: pb::CommandStatusRequest,
@@ -91,7 +92,7 @@ impl Tenant {
         })
     }
 
-    #[instrument(skip_all, fields(command_id = %request.command_id))]
+    #[instrument(skip_all, fields(command_id = %excerpt(&request.command_id)))]
     pub(super) async fn cancel(
         &self,
         request: pb::CancelCommandRequest,

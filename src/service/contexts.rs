@@ -10,13 +10,14 @@ use crate::{
     databricks::{CallOptions, execution::ContextRequest},
     managed_contexts::wait_until_running,
     proto::compute as pb,
+    telemetry::excerpt,
 };
 
 // === impl Tenant ===
 
 impl Tenant {
     /// Creates a context (sent once, never retried) and waits until it runs.
-    #[instrument(skip_all, fields(cluster_id = %request.cluster_id))]
+    #[instrument(skip_all, fields(cluster_id = %excerpt(&request.cluster_id)))]
     pub(super) async fn create_caller_context(
         &self,
         request: pb::CreateContextRequest,
@@ -39,7 +40,7 @@ impl Tenant {
         })
     }
 
-    #[instrument(skip_all, fields(context_id = %request.context_id))]
+    #[instrument(skip_all, fields(context_id = %excerpt(&request.context_id)))]
     pub(super) async fn read_context_status(
         &self,
         request: pb::ContextStatusRequest,
@@ -53,7 +54,7 @@ impl Tenant {
         Ok(convert::context_status(status))
     }
 
-    #[instrument(skip_all, fields(context_id = %request.context_id))]
+    #[instrument(skip_all, fields(context_id = %excerpt(&request.context_id)))]
     pub(super) async fn destroy_caller_context(
         &self,
         request: pb::DestroyContextRequest,

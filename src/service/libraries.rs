@@ -4,12 +4,12 @@ use tonic::Status;
 use tracing::{info, instrument};
 
 use super::{Tenant, pagination::PageRequest};
-use crate::{convert, databricks::CallOptions, proto::compute as pb};
+use crate::{convert, databricks::CallOptions, proto::compute as pb, telemetry::excerpt};
 
 // === impl Tenant ===
 
 impl Tenant {
-    #[instrument(skip_all, fields(cluster_id = %request.cluster_id))]
+    #[instrument(skip_all, fields(cluster_id = %excerpt(&request.cluster_id)))]
     pub(super) async fn install_libraries(
         &self,
         request: pb::InstallRequest,
@@ -21,7 +21,7 @@ impl Tenant {
         Ok(pb::InstallResponse {})
     }
 
-    #[instrument(skip_all, fields(cluster_id = %request.cluster_id))]
+    #[instrument(skip_all, fields(cluster_id = %excerpt(&request.cluster_id)))]
     pub(super) async fn uninstall_libraries(
         &self,
         request: pb::UninstallRequest,
@@ -33,7 +33,7 @@ impl Tenant {
         Ok(pb::UninstallResponse {})
     }
 
-    #[instrument(skip_all, fields(cluster_id = %request.cluster_id))]
+    #[instrument(skip_all, fields(cluster_id = %excerpt(&request.cluster_id)))]
     pub(super) async fn library_statuses(
         &self,
         request: pb::ClusterStatusRequest,

@@ -7,7 +7,10 @@
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use prost::Message;
 
-use crate::{convert::InvalidRequest, proto::compute as pb};
+use crate::{
+    convert::{InvalidRequest, MAX_PAGE_TOKEN_BYTES, too_long},
+    proto::compute as pb,
+};
 
 /// Clusters per page when the caller does not say.
 pub const DEFAULT_PAGE_SIZE: usize = 100;
@@ -53,6 +56,11 @@ impl PageRequest {
         };
         let after = if page_token.is_empty() {
             None
+        } else if page_token.len() > MAX_PAGE_TOKEN_BYTES {
+            return Err(InvalidRequest::field(
+                "page_token",
+                too_long(MAX_PAGE_TOKEN_BYTES, page_token.len()),
+            ));
         } else {
             Some(decode_token(page_token)?)
         };
@@ -189,6 +197,9 @@ mod tests {
     fn bad_inputs() {
         assert!(PageRequest::parse(-1, "").is_err());
         assert!(PageRequest::parse(10, "garbage!").is_err());
+        let long = encode_token(1, &"c".repeat(MAX_PAGE_TOKEN_BYTES));
+        let error = PageRequest::parse(10, &long).unwrap_err();
+        assert!(error.to_string().contains("at most"), "{error}");
         assert_eq!(PageRequest::parse(5000, "").unwrap().size, MAX_PAGE_SIZE);
         assert_eq!(PageRequest::parse(0, "").unwrap().size, DEFAULT_PAGE_SIZE);
     }

@@ -93,6 +93,18 @@ impl From<Error> for Status {
                     ),
                 )
             }
+            Error::BodyTooLarge { endpoint, limit } => {
+                warn!(%endpoint, limit, "Databricks answer over the body limit; not read");
+                local_status(
+                    Code::ResourceExhausted,
+                    "UPSTREAM_BODY_TOO_LARGE",
+                    format!(
+                        "Databricks answered {endpoint} with more than {limit} bytes, the most this server reads from it, \
+                         so the answer was dropped unread; the request reached Databricks and may have taken effect. \
+                         Repeating it returns the same answer: make it return less (e.g. a command's output)"
+                    ),
+                )
+            }
             Error::TokenRefused { token_url, message } => local_status(
                 Code::Unauthenticated,
                 "OAUTH_TOKEN_REFUSED",

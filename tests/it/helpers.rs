@@ -285,14 +285,28 @@ static SCANNED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize:
 /// TEST_LOG is set.
 struct SecretScanner;
 
-/// Records `bytes` (log output) as scanned, and as a leak when it carries
-/// a secret.
+/// Tests that send oversized values start them with this, so that the log
+/// lines carrying (part of) them can be found.
+pub const OVERSIZED_MARKER: &str = "oversized-value-";
+/// The length of every log line so far that contained [`OVERSIZED_MARKER`].
+static OVERSIZED_LINES: Mutex<Vec<usize>> = Mutex::new(Vec::new());
+
+/// Records `bytes` (log output) as scanned, as a leak when it carries a
+/// secret, and its length when it carries [`OVERSIZED_MARKER`].
 pub fn scan(bytes: &[u8]) {
     let line = String::from_utf8_lossy(bytes);
     SCANNED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     if carries_secret(&line) {
         LEAKS.lock().unwrap().push(line.trim_end().to_owned());
     }
+    if line.contains(OVERSIZED_MARKER) {
+        OVERSIZED_LINES.lock().unwrap().push(line.len());
+    }
+}
+
+/// The lengths of the log lines so far that carried [`OVERSIZED_MARKER`].
+pub fn oversized_log_lines() -> Vec<usize> {
+    OVERSIZED_LINES.lock().unwrap().clone()
 }
 
 impl std::io::Write for SecretScanner {

@@ -10,6 +10,7 @@
 )]
 
 mod auth;
+mod bounds;
 mod commands;
 mod dead_contexts;
 mod errors;
@@ -20,6 +21,7 @@ mod large_workspace;
 mod libraries;
 mod passthrough;
 mod plugin;
+mod result_limits;
 mod retries;
 mod secrets;
 mod server;

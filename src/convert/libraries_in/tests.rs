@@ -127,3 +127,59 @@ fn cluster_id_with_spaces() {
         "0101-120000-running1"
     );
 }
+
+#[test]
+fn every_path_package_and_coordinate_is_bounded() {
+    use crate::convert::{MAX_ID_BYTES, MAX_NAME_BYTES, MAX_PATH_BYTES};
+    let path = format!("/Volumes/{}.whl", "p".repeat(MAX_PATH_BYTES));
+    let package = "n".repeat(MAX_NAME_BYTES + 1);
+    let repo = format!("https://repo.example/{}", "r".repeat(MAX_PATH_BYTES));
+    let libraries = vec![
+        pb::Library {
+            kind: Some(Kind::Jar(path.clone())),
+        },
+        pb::Library {
+            kind: Some(Kind::Egg(path.clone())),
+        },
+        pb::Library {
+            kind: Some(Kind::Whl(path.clone())),
+        },
+        pb::Library {
+            kind: Some(Kind::Requirements(path)),
+        },
+        pypi(&package, ""),
+        pypi("ok", &repo),
+        maven(&format!("g:a:{package}"), &[]),
+        maven("g:a:1", &["ok:ok", &format!("g:{package}")]),
+        pb::Library {
+            kind: Some(Kind::Cran(pb::RCranLibrary { package, repo })),
+        },
+    ];
+    let error = libraries_request(&"c".repeat(MAX_ID_BYTES + 1), &libraries).unwrap_err();
+    assert_eq!(
+        fields(error.clone()),
+        vec![
+            "cluster_id",
+            "libraries[0].jar",
+            "libraries[1].egg",
+            "libraries[2].whl",
+            "libraries[3].requirements",
+            "libraries[4].pypi.package",
+            "libraries[5].pypi.repo",
+            "libraries[6].maven.coordinates",
+            "libraries[7].maven.exclusions[1]",
+            "libraries[8].cran.package",
+        ]
+    );
+    assert!(
+        error.to_string().len() < 2000,
+        "the message does not echo the values"
+    );
+    assert!(error.to_string().contains("at most 256 bytes"), "{error}");
+    // At the limit is fine.
+    let request = libraries_request(
+        &"c".repeat(MAX_ID_BYTES),
+        &[pypi(&"n".repeat(MAX_NAME_BYTES), "")],
+    );
+    assert!(request.is_ok(), "{request:?}");
+}

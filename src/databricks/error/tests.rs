@@ -134,3 +134,29 @@ fn a_sentence_in_the_reason_header_is_no_code() {
     assert_eq!(error.error_code, "BAD_REQUEST");
     assert_eq!(error.message, "not an exception name here");
 }
+
+#[test]
+fn a_message_echoing_a_huge_value_is_cut() {
+    let echoed = "x".repeat(1_000_000);
+    let body = format!(
+        r#"{{"error_code":"INVALID_PARAMETER_VALUE","message":"Cluster {echoed} does not exist"}}"#
+    );
+    let error = parse(400, HeaderMap::new(), &body);
+    assert!(
+        error.message.len() < 2 * MESSAGE_LIMIT,
+        "{}",
+        error.message.len()
+    );
+    assert!(
+        error.message.starts_with("Cluster xxx"),
+        "{}",
+        &error.message[..40]
+    );
+    assert!(
+        error
+            .message
+            .ends_with(&format!("({} bytes)", echoed.len() + 23)),
+        "{}",
+        &error.message[1000..]
+    );
+}

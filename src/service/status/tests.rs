@@ -135,3 +135,28 @@ fn timeout_is_deadline_exceeded() {
     });
     assert_eq!(status.code(), Code::DeadlineExceeded);
 }
+
+#[test]
+fn an_oversized_body_is_resource_exhausted_without_retry_info() {
+    let error = Error::BodyTooLarge {
+        endpoint: "GET /api/1.2/commands/status".into(),
+        limit: 64,
+    };
+    assert_eq!(
+        crate::databricks::retry::delay(&error, crate::databricks::retry::Resend::Safe, 0),
+        None
+    );
+    let status = Status::from(error);
+    assert_eq!(status.code(), Code::ResourceExhausted);
+    let details = status.get_error_details();
+    assert_eq!(
+        details.error_info().unwrap().reason,
+        "UPSTREAM_BODY_TOO_LARGE"
+    );
+    assert!(details.retry_info().is_none(), "repeating it cannot help");
+    assert!(
+        status.message().contains("64 bytes"),
+        "{}",
+        status.message()
+    );
+}
