@@ -115,13 +115,15 @@ pub enum Error {
 impl Error {
     /// True when the request may have reached Databricks and done its work
     /// although the call failed: the connection broke after sending, no
-    /// answer came in time, or an answer came that could not be read.
+    /// answer came in time, or an answer came that could not be read (or
+    /// was too large to read).
     pub fn may_have_arrived(&self) -> bool {
         matches!(
             self,
             Self::Timeout { .. }
                 | Self::NoResponse { .. }
                 | Self::BadResponseBody { .. }
+                | Self::BodyTooLarge { .. }
                 | Self::OutcomeUnknown { .. }
         )
     }
