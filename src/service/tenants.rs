@@ -4,11 +4,22 @@
 //! gets a tenant of its own: its own client, managed contexts, poll loops
 //! and AllStatuses snapshots. One caller's state can then never serve, or be
 //! paid for by, another, because it is never in reach of another's calls.
+//!
+//! A pass-through tenant is kept in the table only once it is needed and
+//! earned: a call that keeps state past its end (a managed context, a poll
+//! loop, a page snapshot) registers its caller after Databricks has accepted
+//! the caller's credential ([`Tenants::lasting`], [`Tenants::keep`]). Any
+//! other call, and every call of a credential Databricks refuses, is served
+//! by a transient tenant that holds nothing and is dropped with the call.
+//! When the table is full, the caller that owns nothing and has been quiet
+//! longest makes room; only a table whose every caller owns a context, a
+//! poll loop or a call in flight refuses a new one.
 
 use std::{
     collections::HashMap,
     fmt,
-    sync::{Arc, Mutex, PoisonError},
+    future::Future,
+    sync::{Arc, Mutex, MutexGuard, PoisonError},
     time::Duration,
 };
 
@@ -37,6 +48,9 @@ pub const CALLER_IDLE: Duration = snapshots::SNAPSHOT_TTL;
 #[derive(Debug)]
 pub(super) struct Tenant {
     pub(super) client: Client,
+    /// The pass-through caller whose credential `client` carries; `None` for
+    /// the shared tenant.
+    caller: Option<CallerKey>,
     pub(super) snapshots: snapshots::Snapshots,
     pub(super) contexts: Arc<ManagedContexts>,
     pub(super) commands: Hub<CommandRequest, pb::Command>,
@@ -52,6 +66,7 @@ pub(super) enum Tenants {
     PerCaller {
         base: Client,
         options: ServiceOptions,
+        max_callers: usize,
         callers: Mutex<HashMap<CallerKey, Caller>>,
     },
 }
@@ -70,13 +85,14 @@ pub(super) struct CallerKey(Vec<u8>);
 // === impl Tenant ===
 
 impl Tenant {
-    fn new(client: Client, options: ServiceOptions) -> Self {
+    fn new(client: Client, caller: Option<CallerKey>, options: ServiceOptions) -> Self {
         Self {
             contexts: Arc::new(ManagedContexts::new(
                 client.clone(),
                 options.context_idle_timeout,
             )),
             client,
+            caller,
             snapshots: snapshots::Snapshots::default(),
             commands: Hub::new(options.poll),
             clusters: Hub::new(options.poll),
@@ -88,24 +104,41 @@ impl Tenant {
     }
 }
 
+// === impl Caller ===
+
+impl Caller {
+    /// True when dropping this caller loses nothing but snapshots: no
+    /// managed context (nor one being made), no poll loop, no call holding
+    /// the tenant. New calls clone the tenant only under the table's lock.
+    fn owns_nothing(&self) -> bool {
+        Arc::strong_count(&self.tenant) == 1
+            && self.tenant.active_poll_loops() == 0
+            && self.tenant.contexts.is_empty()
+    }
+}
+
 // === impl Tenants ===
 
 impl Tenants {
-    /// Shared when `client` has credentials of its own; per caller when it
-    /// is a pass-through client.
-    pub(super) fn new(client: Client, options: ServiceOptions) -> Self {
+    /// Shared when `client` has credentials of its own; per caller, for at
+    /// most `max_callers` callers at once, when it is a pass-through client.
+    pub(super) fn new(client: Client, options: ServiceOptions, max_callers: usize) -> Self {
         if client.is_pass_through() {
             Self::PerCaller {
                 base: client,
                 options,
+                max_callers,
                 callers: Mutex::default(),
             }
         } else {
-            Self::Shared(Arc::new(Tenant::new(client, options)))
+            Self::Shared(Arc::new(Tenant::new(client, None, options)))
         }
     }
 
-    /// The tenant a call with `metadata` acts as.
+    /// The tenant a call with `metadata` acts as: the shared one, the
+    /// caller's registered one, or else a transient one that the table never
+    /// sees. A call that will keep state asks [`Tenants::lasting`] or
+    /// [`Tenants::keep`] for the caller's registered tenant instead.
     pub(super) fn for_call(&self, metadata: &MetadataMap) -> Result<Arc<Tenant>, Status> {
         let (base, options, callers) = match self {
             Self::Shared(tenant) => return Ok(tenant.clone()),
@@ -113,43 +146,83 @@ impl Tenants {
                 base,
                 options,
                 callers,
+                ..
             } => (base, options, callers),
         };
         let authorization = caller_authorization(metadata)?;
         let key = CallerKey(authorization.as_bytes().to_vec());
-        let mut callers = callers.lock().unwrap_or_else(PoisonError::into_inner);
-        let known = callers.len();
-        if let Some(caller) = callers.get_mut(&key) {
-            caller.last_call = Instant::now();
-            return Ok(caller.tenant.clone());
+        if let Some(tenant) = registered(&mut lock(callers), &key) {
+            return Ok(tenant);
         }
-        if known >= MAX_CALLERS {
+        let client = base.for_caller(authorization);
+        Ok(Arc::new(Tenant::new(client, Some(key), *options)))
+    }
+
+    /// The tenant that may keep state for `tenant`'s caller: its registered
+    /// one, or, once `accepted` (a request made with the caller's own
+    /// credential) has succeeded, `tenant` itself, registered. When
+    /// `accepted` fails, its error is the call's and nothing is kept.
+    pub(super) async fn lasting<T>(
+        &self,
+        tenant: Arc<Tenant>,
+        accepted: impl Future<Output = Result<T, databricks::Error>>,
+    ) -> Result<Arc<Tenant>, Status> {
+        let known = match (self, &tenant.caller) {
+            (Self::PerCaller { callers, .. }, Some(key)) => registered(&mut lock(callers), key),
+            _ => Some(tenant.clone()),
+        };
+        if let Some(known) = known {
+            return Ok(known);
+        }
+        accepted.await?;
+        self.keep(tenant)
+    }
+
+    /// The registered tenant of `tenant`'s caller, registering `tenant` if
+    /// the caller has none; a full table first forgets the quietest caller
+    /// that owns nothing. Call it only after Databricks has accepted the
+    /// caller's credential. RESOURCE_EXHAUSTED when every caller in a full
+    /// table owns a managed context, a poll loop or a call in flight.
+    pub(super) fn keep(&self, tenant: Arc<Tenant>) -> Result<Arc<Tenant>, Status> {
+        let (
+            Self::PerCaller {
+                max_callers,
+                callers,
+                ..
+            },
+            Some(key),
+        ) = (self, &tenant.caller)
+        else {
+            return Ok(tenant);
+        };
+        let mut callers = lock(callers);
+        if let Some(known) = registered(&mut callers, key) {
+            return Ok(known);
+        }
+        if callers.len() >= *max_callers && !forget_quietest_idle(&mut callers) {
             return Err(Status::resource_exhausted(format!(
-                "this server holds state for {MAX_CALLERS} distinct caller credentials; try again in a minute"
+                "this server keeps managed contexts and streams for {max_callers} distinct caller credentials, and each has some now; try again later"
             )));
         }
-        let tenant = Arc::new(Tenant::new(base.for_caller(authorization), *options));
-        debug!(
-            callers = known + 1,
-            "first call with a new caller credential"
-        );
         callers.insert(
-            key,
+            key.clone(),
             Caller {
                 tenant: tenant.clone(),
                 last_call: Instant::now(),
             },
         );
+        debug!(
+            callers = callers.len(),
+            "kept state for a new caller credential"
+        );
         Ok(tenant)
     }
 
-    /// Every tenant now.
+    /// Every registered tenant now.
     pub(super) fn all(&self) -> Vec<Arc<Tenant>> {
         match self {
             Self::Shared(tenant) => vec![tenant.clone()],
-            Self::PerCaller { callers, .. } => callers
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
+            Self::PerCaller { callers, .. } => lock(callers)
                 .values()
                 .map(|caller| caller.tenant.clone())
                 .collect(),
@@ -181,22 +254,15 @@ impl Tenants {
         tokio::spawn(task.instrument(tracing::debug_span!("housekeeping")))
     }
 
-    /// Drops the state of callers idle for [`CALLER_IDLE`] that own no
-    /// managed context and no poll loop, and that no call holds now.
+    /// Drops the state of callers idle for [`CALLER_IDLE`] that own nothing.
     fn forget_idle_callers(&self) {
         let Self::PerCaller { callers, .. } = self else {
             return;
         };
-        let mut callers = callers.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut callers = lock(callers);
         let before = callers.len();
-        // A call in flight holds the tenant (so the count is above one); new
-        // calls clone it only under this lock.
-        callers.retain(|_, caller| {
-            Arc::strong_count(&caller.tenant) > 1
-                || caller.last_call.elapsed() < CALLER_IDLE
-                || caller.tenant.active_poll_loops() > 0
-                || !caller.tenant.contexts.is_empty()
-        });
+        callers
+            .retain(|_, caller| !caller.owns_nothing() || caller.last_call.elapsed() < CALLER_IDLE);
         if callers.len() < before {
             debug!(
                 forgotten = before - callers.len(),
@@ -205,6 +271,33 @@ impl Tenants {
             );
         }
     }
+}
+
+fn lock(callers: &Mutex<HashMap<CallerKey, Caller>>) -> MutexGuard<'_, HashMap<CallerKey, Caller>> {
+    callers.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// The registered tenant of `key`, marked as called now.
+fn registered(callers: &mut HashMap<CallerKey, Caller>, key: &CallerKey) -> Option<Arc<Tenant>> {
+    let caller = callers.get_mut(key)?;
+    caller.last_call = Instant::now();
+    Some(caller.tenant.clone())
+}
+
+/// Forgets the caller that owns nothing and was called least recently, if
+/// there is one (a scan, done only when the table is full).
+fn forget_quietest_idle(callers: &mut HashMap<CallerKey, Caller>) -> bool {
+    let quietest = callers
+        .iter()
+        .filter(|(_, caller)| caller.owns_nothing())
+        .min_by_key(|(_, caller)| caller.last_call)
+        .map(|(key, _)| key.clone());
+    let Some(key) = quietest else {
+        return false;
+    };
+    callers.remove(&key);
+    debug!("forgot the quietest idle caller to make room");
+    true
 }
 
 /// The caller's `authorization` metadata, as a header to forward: `Bearer`
@@ -264,23 +357,105 @@ mod tests {
         assert_eq!(status.message(), CALLER_CREDENTIALS_REQUIRED);
     }
 
-    fn pass_through_tenants() -> Tenants {
+    fn pass_through_tenants(max_callers: usize) -> Tenants {
         let config = crate::config::DatabricksConfig::with_credentials(
             "http://127.0.0.1:9",
             crate::config::Credentials::PassThrough,
         )
         .unwrap();
-        Tenants::new(Client::new(&config).unwrap(), ServiceOptions::default())
+        Tenants::new(
+            Client::new(&config).unwrap(),
+            ServiceOptions::default(),
+            max_callers,
+        )
+    }
+
+    async fn accepted() -> Result<(), databricks::Error> {
+        Ok(())
+    }
+
+    async fn refused() -> Result<(), databricks::Error> {
+        Err(databricks::Error::NoCallerCredentials)
+    }
+
+    /// The tenant `authorization` may keep state in, its credential accepted.
+    async fn lasting(
+        tenants: &Tenants,
+        authorization: &'static str,
+    ) -> Result<Arc<Tenant>, Status> {
+        let tenant = tenants.for_call(&with_authorization(authorization))?;
+        tenants.lasting(tenant, accepted()).await
+    }
+
+    #[tokio::test]
+    async fn refused_credentials_take_no_slot_however_many() {
+        let tenants = pass_through_tenants(MAX_CALLERS);
+        for i in 0..MAX_CALLERS + 50 {
+            let metadata: MetadataMap = with_authorization_string(format!("Bearer bogus-{i}"));
+            let tenant = tenants.for_call(&metadata).unwrap();
+            assert!(tenants.lasting(tenant, refused()).await.is_err());
+        }
+        assert!(tenants.all().is_empty());
+        lasting(&tenants, "Bearer dapi-alice").await.unwrap();
+        assert_eq!(tenants.all().len(), 1);
+    }
+
+    fn with_authorization_string(value: String) -> MetadataMap {
+        let mut metadata = MetadataMap::new();
+        metadata.insert("authorization", value.parse().unwrap());
+        metadata
+    }
+
+    #[tokio::test]
+    async fn a_caller_is_kept_only_once_it_needs_state() {
+        let tenants = pass_through_tenants(MAX_CALLERS);
+        let alice = with_authorization("Bearer dapi-alice");
+        let one = tenants.for_call(&alice).unwrap();
+        let other = tenants.for_call(&alice).unwrap();
+        assert!(!Arc::ptr_eq(&one, &other), "transient tenants");
+        assert!(tenants.all().is_empty());
+
+        let kept = tenants.lasting(one, accepted()).await.unwrap();
+        let again = tenants.lasting(other, refused()).await.unwrap();
+        assert!(
+            Arc::ptr_eq(&kept, &again),
+            "a kept caller is not checked again"
+        );
+        assert!(Arc::ptr_eq(&kept, &tenants.for_call(&alice).unwrap()));
+        assert_eq!(tenants.all().len(), 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_full_table_forgets_the_quietest_caller_that_owns_nothing() {
+        let tenants = pass_through_tenants(2);
+        drop(lasting(&tenants, "Bearer dapi-alice").await.unwrap());
+        tokio::time::advance(Duration::from_secs(1)).await;
+        let bob = lasting(&tenants, "Bearer dapi-bob").await.unwrap();
+        tokio::time::advance(Duration::from_secs(1)).await;
+        // Alice goes: she is quieter than bob, whose call is in flight.
+        let carol = lasting(&tenants, "Bearer dapi-carol").await.unwrap();
+        let kept = tenants.all();
+        assert!(kept.iter().any(|tenant| Arc::ptr_eq(tenant, &bob)));
+        assert!(kept.iter().any(|tenant| Arc::ptr_eq(tenant, &carol)));
+        drop(kept);
+
+        let status = lasting(&tenants, "Bearer dapi-dave").await.unwrap_err();
+        assert_eq!(status.code(), tonic::Code::ResourceExhausted);
+        drop(bob);
+        let dave = lasting(&tenants, "Bearer dapi-dave").await.unwrap();
+        assert_eq!(tenants.all().len(), 2);
+        drop((carol, dave));
     }
 
     #[tokio::test(start_paused = true)]
     async fn idle_callers_are_forgotten_and_busy_ones_kept() {
-        let tenants = pass_through_tenants();
-        let alice = with_authorization("Bearer dapi-alice");
-        let bob = with_authorization("Bearer dapi-bob");
-        let first = tenants.for_call(&alice).unwrap();
-        assert!(Arc::ptr_eq(&first, &tenants.for_call(&alice).unwrap()));
-        let held = tenants.for_call(&bob).unwrap();
+        let tenants = pass_through_tenants(MAX_CALLERS);
+        let first = lasting(&tenants, "Bearer dapi-alice").await.unwrap();
+        assert!(Arc::ptr_eq(
+            &first,
+            &lasting(&tenants, "Bearer dapi-alice").await.unwrap()
+        ));
+        let held = lasting(&tenants, "Bearer dapi-bob").await.unwrap();
         drop(first);
         assert_eq!(tenants.all().len(), 2);
 
@@ -305,7 +480,11 @@ mod tests {
             crate::config::Secret::new("t"),
         )
         .unwrap();
-        let tenants = Tenants::new(Client::new(&config).unwrap(), ServiceOptions::default());
+        let tenants = Tenants::new(
+            Client::new(&config).unwrap(),
+            ServiceOptions::default(),
+            MAX_CALLERS,
+        );
         let one = tenants.for_call(&MetadataMap::new()).unwrap();
         let other = tenants
             .for_call(&with_authorization("Bearer dapi-bob"))

@@ -10,6 +10,7 @@
 )]
 
 mod auth;
+mod caller_table;
 mod commands;
 mod errors;
 mod fault_matrix;
