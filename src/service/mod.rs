@@ -3,6 +3,7 @@
 //! converts the answer out. Methods are split by concern; `status.rs` holds
 //! the only error → `Status` mapping.
 
+mod caller_key;
 mod commands;
 mod contexts;
 mod deadline;
