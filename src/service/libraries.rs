@@ -1,9 +1,15 @@
 //! Install, Uninstall, ClusterStatus and AllStatuses (Libraries API 2.0).
 
-use tonic::Status;
-use tracing::{info, instrument};
+use std::sync::Arc;
 
-use super::{Tenant, pagination::PageRequest};
+use tonic::Status;
+use tracing::{debug, info, instrument};
+
+use super::{
+    Tenant, Tenants,
+    pagination::PageRequest,
+    snapshots::{self, NO_SNAPSHOT},
+};
 use crate::{convert, databricks::CallOptions, proto::compute as pb, telemetry::excerpt};
 
 // === impl Tenant ===
@@ -48,25 +54,40 @@ impl Tenant {
         })
     }
 
+    /// A page of every cluster's statuses. A page with more after it keeps
+    /// its list as a snapshot for the next, in the caller's registered
+    /// tenant: the fetch has just shown Databricks accepts the credential.
+    /// When no slot is free, later pages read a fresh list instead.
     #[instrument(skip_all, fields(page_size = request.page_size))]
     pub(super) async fn all_library_statuses(
-        &self,
+        self: Arc<Self>,
         request: pb::AllStatusesRequest,
         options: CallOptions,
+        tenants: &Tenants,
     ) -> Result<pb::AllStatusesResponse, Status> {
         let page = PageRequest::parse(request.page_size, &request.page_token)?;
         let cached = page
             .snapshot()
             .and_then(|id| Some((id, self.snapshots.get(id)?)));
-        let (id, snapshot) = match cached {
-            Some(cached) => cached,
-            None => {
-                let all = self.client.all_cluster_statuses(options).await?;
-                let all = all.statuses.into_iter();
-                self.snapshots
-                    .insert(all.map(convert::cluster_library_statuses).collect())
+        if let Some((id, snapshot)) = cached {
+            return Ok(page.page(id, &snapshot));
+        }
+        let all = self.client.all_cluster_statuses(options).await?;
+        let all = all.statuses.into_iter();
+        let all = snapshots::sorted(all.map(convert::cluster_library_statuses).collect());
+        let unkept = page.page(NO_SNAPSHOT, &all);
+        if unkept.next_page_token.is_empty() {
+            return Ok(unkept);
+        }
+        match tenants.keep(self) {
+            Ok(keeper) => {
+                let (id, snapshot) = keeper.snapshots.insert(all);
+                Ok(page.page(id, &snapshot))
             }
-        };
-        Ok(page.page(id, &snapshot))
+            Err(status) => {
+                debug!(reason = status.message(), "page snapshot not kept");
+                Ok(unkept)
+            }
+        }
     }
 }

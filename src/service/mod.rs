@@ -3,9 +3,11 @@
 //! converts the answer out. Methods are split by concern; `status.rs` holds
 //! the only error → `Status` mapping.
 
+mod caller_key;
 mod commands;
 mod contexts;
 mod deadline;
+mod lasting;
 mod libraries;
 pub mod pagination;
 pub mod snapshots;
@@ -69,8 +71,15 @@ impl ComputeService {
     /// (`Credentials::PassThrough`) every call must carry its caller's
     /// `authorization`, and each caller's state is kept apart.
     pub fn with_options(client: Client, options: ServiceOptions) -> Self {
+        Self::with_caller_limit(client, options, MAX_CALLERS)
+    }
+
+    /// A service that, in pass-through mode, keeps state for at most
+    /// `max_callers` distinct caller credentials at once instead of
+    /// [`MAX_CALLERS`] (tests use a small table to fill it quickly).
+    pub fn with_caller_limit(client: Client, options: ServiceOptions, max_callers: usize) -> Self {
         Self {
-            tenants: Arc::new(Tenants::new(client, options)),
+            tenants: Arc::new(Tenants::new(client, options, max_callers)),
         }
     }
 
@@ -107,7 +116,7 @@ impl ComputeService {
     }
 
     /// Number of identities with state here: 1, or in pass-through mode the
-    /// distinct caller credentials seen recently.
+    /// callers whose managed contexts, poll loops or snapshots are kept.
     pub fn callers(&self) -> usize {
         self.tenants.all().len()
     }
@@ -165,7 +174,7 @@ impl pb::compute_service_server::ComputeService for ComputeService {
     ) -> Result<Response<pb::AllStatusesResponse>, Status> {
         let (tenant, options) = self.caller(&request)?;
         tenant
-            .all_library_statuses(request.into_inner(), options)
+            .all_library_statuses(request.into_inner(), options, &self.tenants)
             .await
             .map(Response::new)
     }
@@ -176,7 +185,7 @@ impl pb::compute_service_server::ComputeService for ComputeService {
         &self,
         request: Request<pb::WatchClusterStatusRequest>,
     ) -> Result<Response<Self::WatchClusterStatusStream>, Status> {
-        let (tenant, _) = self.caller(&request)?;
+        let (tenant, _) = self.lasting_caller(&request).await?;
         tenant
             .watch_cluster(request.into_inner())
             .map(Response::new)
@@ -219,7 +228,7 @@ impl pb::compute_service_server::ComputeService for ComputeService {
         &self,
         request: Request<pb::ExecuteCommandRequest>,
     ) -> Result<Response<pb::ExecuteCommandResponse>, Status> {
-        let (tenant, options) = self.caller(&request)?;
+        let (tenant, options) = self.lasting_caller(&request).await?;
         tenant
             .execute(request.into_inner(), options)
             .await
@@ -254,7 +263,7 @@ impl pb::compute_service_server::ComputeService for ComputeService {
         &self,
         request: Request<pb::StreamCommandStatusRequest>,
     ) -> Result<Response<Self::StreamCommandStatusStream>, Status> {
-        let (tenant, _) = self.caller(&request)?;
+        let (tenant, _) = self.lasting_caller(&request).await?;
         tenant
             .stream_command(request.into_inner())
             .map(Response::new)

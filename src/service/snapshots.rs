@@ -15,6 +15,9 @@ use crate::proto::compute as pb;
 pub const SNAPSHOT_TTL: Duration = Duration::from_secs(60);
 /// Snapshots kept at once; the oldest goes first.
 pub const MAX_SNAPSHOTS: usize = 4;
+/// The snapshot id of pages whose list was not kept (no snapshot has it:
+/// ids start at 1), so the next page reads a fresh list.
+pub const NO_SNAPSHOT: u64 = 0;
 
 /// Every cluster's statuses, sorted by `cluster_id`.
 pub type Snapshot = Arc<Vec<pb::ClusterLibraryStatuses>>;
@@ -47,9 +50,8 @@ impl Snapshots {
             .map(|(_, _, snapshot)| snapshot.clone())
     }
 
-    /// Sorts `all` by cluster id, keeps it, and returns its id.
-    pub fn insert(&self, mut all: Vec<pb::ClusterLibraryStatuses>) -> (u64, Snapshot) {
-        all.sort_by(|a, b| a.cluster_id.cmp(&b.cluster_id));
+    /// Keeps `all` (sorted by [`sorted`]) and returns its id.
+    pub fn insert(&self, all: Vec<pb::ClusterLibraryStatuses>) -> (u64, Snapshot) {
         let snapshot = Arc::new(all);
         let mut inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
         inner.next_id += 1;
@@ -62,6 +64,12 @@ impl Snapshots {
             .push_back((id, Instant::now(), snapshot.clone()));
         (id, snapshot)
     }
+}
+
+/// `all` sorted by cluster id, the order pages are cut in.
+pub fn sorted(mut all: Vec<pb::ClusterLibraryStatuses>) -> Vec<pb::ClusterLibraryStatuses> {
+    all.sort_by(|a, b| a.cluster_id.cmp(&b.cluster_id));
+    all
 }
 
 #[cfg(test)]
@@ -78,8 +86,9 @@ mod tests {
     #[test]
     fn sorted_kept_and_bounded() {
         let snapshots = Snapshots::default();
-        let (first, snapshot) = snapshots.insert(vec![cluster("b"), cluster("a")]);
+        let (first, snapshot) = snapshots.insert(sorted(vec![cluster("b"), cluster("a")]));
         assert_eq!(snapshot[0].cluster_id, "a");
+        assert_ne!(first, NO_SNAPSHOT);
         assert!(snapshots.get(first).is_some());
         for _ in 0..MAX_SNAPSHOTS {
             snapshots.insert(vec![]);

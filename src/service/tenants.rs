@@ -4,20 +4,33 @@
 //! gets a tenant of its own: its own client, managed contexts, poll loops
 //! and AllStatuses snapshots. One caller's state can then never serve, or be
 //! paid for by, another, because it is never in reach of another's calls.
+//!
+//! A pass-through tenant is kept in the table only once it is needed and
+//! earned: a call that keeps state past its end (a managed context, a poll
+//! loop, a page snapshot) registers its caller after Databricks has accepted
+//! the caller's credential ([`Tenants::lasting`], [`Tenants::keep`]). Any
+//! other call, and every call of a credential Databricks refuses, is served
+//! by a transient tenant that holds nothing and is dropped with the call.
+//! When the table is full, the caller that owns nothing and has been quiet
+//! longest makes room; only a table whose every caller owns a context, a
+//! poll loop or a call in flight refuses a new one.
 
 use std::{
     collections::HashMap,
-    fmt,
-    sync::{Arc, Mutex, PoisonError},
+    future::Future,
+    sync::{Arc, Mutex, MutexGuard, PoisonError},
     time::Duration,
 };
 
-use http::HeaderValue;
 use tokio::{task::JoinHandle, time::Instant};
 use tonic::{Status, metadata::MetadataMap};
 use tracing::{Instrument, debug};
 
-use super::{ServiceOptions, snapshots};
+use super::{
+    ServiceOptions,
+    caller_key::{CallerKey, caller_authorization},
+    snapshots,
+};
 use crate::{
     databricks::{self, Client, execution::CommandRequest},
     hub::Hub,
@@ -37,6 +50,9 @@ pub const CALLER_IDLE: Duration = snapshots::SNAPSHOT_TTL;
 #[derive(Debug)]
 pub(super) struct Tenant {
     pub(super) client: Client,
+    /// The pass-through caller whose credential `client` carries; `None` for
+    /// the shared tenant.
+    caller: Option<CallerKey>,
     pub(super) snapshots: snapshots::Snapshots,
     pub(super) contexts: Arc<ManagedContexts>,
     pub(super) commands: Hub<CommandRequest, pb::Command>,
@@ -52,6 +68,7 @@ pub(super) enum Tenants {
     PerCaller {
         base: Client,
         options: ServiceOptions,
+        max_callers: usize,
         callers: Mutex<HashMap<CallerKey, Caller>>,
     },
 }
@@ -62,21 +79,17 @@ pub(super) struct Caller {
     last_call: Instant,
 }
 
-/// A caller's `authorization` value, the key of its state. `Debug` never
-/// shows it.
-#[derive(Clone, PartialEq, Eq, Hash)]
-pub(super) struct CallerKey(Vec<u8>);
-
 // === impl Tenant ===
 
 impl Tenant {
-    fn new(client: Client, options: ServiceOptions) -> Self {
+    fn new(client: Client, caller: Option<CallerKey>, options: ServiceOptions) -> Self {
         Self {
             contexts: Arc::new(ManagedContexts::new(
                 client.clone(),
                 options.context_idle_timeout,
             )),
             client,
+            caller,
             snapshots: snapshots::Snapshots::default(),
             commands: Hub::new(options.poll),
             clusters: Hub::new(options.poll),
@@ -88,24 +101,41 @@ impl Tenant {
     }
 }
 
+// === impl Caller ===
+
+impl Caller {
+    /// True when dropping this caller loses nothing but snapshots: no
+    /// managed context (nor one being made), no poll loop, no call holding
+    /// the tenant. New calls clone the tenant only under the table's lock.
+    fn owns_nothing(&self) -> bool {
+        Arc::strong_count(&self.tenant) == 1
+            && self.tenant.active_poll_loops() == 0
+            && self.tenant.contexts.is_empty()
+    }
+}
+
 // === impl Tenants ===
 
 impl Tenants {
-    /// Shared when `client` has credentials of its own; per caller when it
-    /// is a pass-through client.
-    pub(super) fn new(client: Client, options: ServiceOptions) -> Self {
+    /// Shared when `client` has credentials of its own; per caller, for at
+    /// most `max_callers` callers at once, when it is a pass-through client.
+    pub(super) fn new(client: Client, options: ServiceOptions, max_callers: usize) -> Self {
         if client.is_pass_through() {
             Self::PerCaller {
                 base: client,
                 options,
+                max_callers,
                 callers: Mutex::default(),
             }
         } else {
-            Self::Shared(Arc::new(Tenant::new(client, options)))
+            Self::Shared(Arc::new(Tenant::new(client, None, options)))
         }
     }
 
-    /// The tenant a call with `metadata` acts as.
+    /// The tenant a call with `metadata` acts as: the shared one, the
+    /// caller's registered one, or else a transient one that the table never
+    /// sees. A call that will keep state asks [`Tenants::lasting`] or
+    /// [`Tenants::keep`] for the caller's registered tenant instead.
     pub(super) fn for_call(&self, metadata: &MetadataMap) -> Result<Arc<Tenant>, Status> {
         let (base, options, callers) = match self {
             Self::Shared(tenant) => return Ok(tenant.clone()),
@@ -113,43 +143,83 @@ impl Tenants {
                 base,
                 options,
                 callers,
+                ..
             } => (base, options, callers),
         };
         let authorization = caller_authorization(metadata)?;
-        let key = CallerKey(authorization.as_bytes().to_vec());
-        let mut callers = callers.lock().unwrap_or_else(PoisonError::into_inner);
-        let known = callers.len();
-        if let Some(caller) = callers.get_mut(&key) {
-            caller.last_call = Instant::now();
-            return Ok(caller.tenant.clone());
+        let key = CallerKey::of(&authorization);
+        if let Some(tenant) = registered(&mut lock(callers), &key) {
+            return Ok(tenant);
         }
-        if known >= MAX_CALLERS {
+        let client = base.for_caller(authorization);
+        Ok(Arc::new(Tenant::new(client, Some(key), *options)))
+    }
+
+    /// The tenant that may keep state for `tenant`'s caller: its registered
+    /// one, or, once `accepted` (a request made with the caller's own
+    /// credential) has succeeded, `tenant` itself, registered. When
+    /// `accepted` fails, its error is the call's and nothing is kept.
+    pub(super) async fn lasting<T>(
+        &self,
+        tenant: Arc<Tenant>,
+        accepted: impl Future<Output = Result<T, databricks::Error>>,
+    ) -> Result<Arc<Tenant>, Status> {
+        let known = match (self, &tenant.caller) {
+            (Self::PerCaller { callers, .. }, Some(key)) => registered(&mut lock(callers), key),
+            _ => Some(tenant.clone()),
+        };
+        if let Some(known) = known {
+            return Ok(known);
+        }
+        accepted.await?;
+        self.keep(tenant)
+    }
+
+    /// The registered tenant of `tenant`'s caller, registering `tenant` if
+    /// the caller has none; a full table first forgets the quietest caller
+    /// that owns nothing. Call it only after Databricks has accepted the
+    /// caller's credential. RESOURCE_EXHAUSTED when every caller in a full
+    /// table owns a managed context, a poll loop or a call in flight.
+    pub(super) fn keep(&self, tenant: Arc<Tenant>) -> Result<Arc<Tenant>, Status> {
+        let (
+            Self::PerCaller {
+                max_callers,
+                callers,
+                ..
+            },
+            Some(key),
+        ) = (self, &tenant.caller)
+        else {
+            return Ok(tenant);
+        };
+        let mut callers = lock(callers);
+        if let Some(known) = registered(&mut callers, key) {
+            return Ok(known);
+        }
+        if callers.len() >= *max_callers && !forget_quietest_idle(&mut callers) {
             return Err(Status::resource_exhausted(format!(
-                "this server holds state for {MAX_CALLERS} distinct caller credentials; try again in a minute"
+                "this server keeps managed contexts and streams for {max_callers} distinct caller credentials, and each has some now; try again later"
             )));
         }
-        let tenant = Arc::new(Tenant::new(base.for_caller(authorization), *options));
-        debug!(
-            callers = known + 1,
-            "first call with a new caller credential"
-        );
         callers.insert(
-            key,
+            key.clone(),
             Caller {
                 tenant: tenant.clone(),
                 last_call: Instant::now(),
             },
         );
+        debug!(
+            callers = callers.len(),
+            "kept state for a new caller credential"
+        );
         Ok(tenant)
     }
 
-    /// Every tenant now.
+    /// Every registered tenant now.
     pub(super) fn all(&self) -> Vec<Arc<Tenant>> {
         match self {
             Self::Shared(tenant) => vec![tenant.clone()],
-            Self::PerCaller { callers, .. } => callers
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
+            Self::PerCaller { callers, .. } => lock(callers)
                 .values()
                 .map(|caller| caller.tenant.clone())
                 .collect(),
@@ -181,22 +251,15 @@ impl Tenants {
         tokio::spawn(task.instrument(tracing::debug_span!("housekeeping")))
     }
 
-    /// Drops the state of callers idle for [`CALLER_IDLE`] that own no
-    /// managed context and no poll loop, and that no call holds now.
+    /// Drops the state of callers idle for [`CALLER_IDLE`] that own nothing.
     fn forget_idle_callers(&self) {
         let Self::PerCaller { callers, .. } = self else {
             return;
         };
-        let mut callers = callers.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut callers = lock(callers);
         let before = callers.len();
-        // A call in flight holds the tenant (so the count is above one); new
-        // calls clone it only under this lock.
-        callers.retain(|_, caller| {
-            Arc::strong_count(&caller.tenant) > 1
-                || caller.last_call.elapsed() < CALLER_IDLE
-                || caller.tenant.active_poll_loops() > 0
-                || !caller.tenant.contexts.is_empty()
-        });
+        callers
+            .retain(|_, caller| !caller.owns_nothing() || caller.last_call.elapsed() < CALLER_IDLE);
         if callers.len() < before {
             debug!(
                 forgotten = before - callers.len(),
@@ -207,115 +270,32 @@ impl Tenants {
     }
 }
 
-/// The caller's `authorization` metadata, as a header to forward: `Bearer`
-/// or `Basic` with a non-empty credential. Never echoed in errors.
-fn caller_authorization(metadata: &MetadataMap) -> Result<HeaderValue, Status> {
-    let required = || Status::from(databricks::Error::NoCallerCredentials);
-    let value = metadata
-        .get("authorization")
-        .and_then(|value| value.to_str().ok())
-        .ok_or_else(required)?;
-    let (scheme, credential) = value.trim().split_once(' ').ok_or_else(required)?;
-    let known = scheme.eq_ignore_ascii_case("bearer") || scheme.eq_ignore_ascii_case("basic");
-    if !known || credential.trim().is_empty() {
-        return Err(required());
-    }
-    databricks::sensitive_header(value.trim()).map_err(|_| required())
+fn lock(callers: &Mutex<HashMap<CallerKey, Caller>>) -> MutexGuard<'_, HashMap<CallerKey, Caller>> {
+    callers.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-// === impl CallerKey ===
+/// The registered tenant of `key`, marked as called now.
+fn registered(callers: &mut HashMap<CallerKey, Caller>, key: &CallerKey) -> Option<Arc<Tenant>> {
+    let caller = callers.get_mut(key)?;
+    caller.last_call = Instant::now();
+    Some(caller.tenant.clone())
+}
 
-impl fmt::Debug for CallerKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("CallerKey([redacted])")
-    }
+/// Forgets the caller that owns nothing and was called least recently, if
+/// there is one (a scan, done only when the table is full).
+fn forget_quietest_idle(callers: &mut HashMap<CallerKey, Caller>) -> bool {
+    let quietest = callers
+        .iter()
+        .filter(|(_, caller)| caller.owns_nothing())
+        .min_by_key(|(_, caller)| caller.last_call)
+        .map(|(key, _)| key.clone());
+    let Some(key) = quietest else {
+        return false;
+    };
+    callers.remove(&key);
+    debug!("forgot the quietest idle caller to make room");
+    true
 }
 
 #[cfg(test)]
-mod tests {
-    use tonic::metadata::MetadataValue;
-
-    use super::*;
-    use crate::service::status::CALLER_CREDENTIALS_REQUIRED;
-
-    fn with_authorization(value: &'static str) -> MetadataMap {
-        let mut metadata = MetadataMap::new();
-        metadata.insert("authorization", MetadataValue::from_static(value));
-        metadata
-    }
-
-    #[test]
-    fn bearer_and_basic_are_forwarded_as_sent() {
-        for value in ["Bearer dapi-1", "bearer dapi-1", "Basic dXNlcjpwdw=="] {
-            let header = caller_authorization(&with_authorization(value)).unwrap();
-            assert_eq!(header.as_bytes(), value.as_bytes());
-            assert!(header.is_sensitive());
-        }
-    }
-
-    #[test]
-    fn anything_else_is_refused_without_echoing_it() {
-        for value in ["", "dapi-1", "Bearer ", "Token dapi-1", "Bearer   "] {
-            let status = caller_authorization(&with_authorization(value)).unwrap_err();
-            assert_eq!(status.code(), tonic::Code::Unauthenticated, "{value:?}");
-            assert_eq!(status.message(), CALLER_CREDENTIALS_REQUIRED, "{value:?}");
-        }
-        let status = caller_authorization(&MetadataMap::new()).unwrap_err();
-        assert_eq!(status.message(), CALLER_CREDENTIALS_REQUIRED);
-    }
-
-    fn pass_through_tenants() -> Tenants {
-        let config = crate::config::DatabricksConfig::with_credentials(
-            "http://127.0.0.1:9",
-            crate::config::Credentials::PassThrough,
-        )
-        .unwrap();
-        Tenants::new(Client::new(&config).unwrap(), ServiceOptions::default())
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn idle_callers_are_forgotten_and_busy_ones_kept() {
-        let tenants = pass_through_tenants();
-        let alice = with_authorization("Bearer dapi-alice");
-        let bob = with_authorization("Bearer dapi-bob");
-        let first = tenants.for_call(&alice).unwrap();
-        assert!(Arc::ptr_eq(&first, &tenants.for_call(&alice).unwrap()));
-        let held = tenants.for_call(&bob).unwrap();
-        drop(first);
-        assert_eq!(tenants.all().len(), 2);
-
-        tokio::time::advance(CALLER_IDLE / 2).await;
-        tenants.forget_idle_callers();
-        assert_eq!(tenants.all().len(), 2, "not idle long enough yet");
-
-        tokio::time::advance(CALLER_IDLE).await;
-        tenants.forget_idle_callers();
-        let left = tenants.all();
-        assert_eq!(left.len(), 1, "bob's call is still in flight");
-        assert!(Arc::ptr_eq(&left[0], &held));
-        drop((left, held));
-        tenants.forget_idle_callers();
-        assert!(tenants.all().is_empty());
-    }
-
-    #[test]
-    fn the_shared_tenant_ignores_caller_metadata() {
-        let config = crate::config::DatabricksConfig::new(
-            "http://127.0.0.1:9",
-            crate::config::Secret::new("t"),
-        )
-        .unwrap();
-        let tenants = Tenants::new(Client::new(&config).unwrap(), ServiceOptions::default());
-        let one = tenants.for_call(&MetadataMap::new()).unwrap();
-        let other = tenants
-            .for_call(&with_authorization("Bearer dapi-bob"))
-            .unwrap();
-        assert!(Arc::ptr_eq(&one, &other));
-    }
-
-    #[test]
-    fn caller_keys_are_redacted() {
-        let key = CallerKey(b"Bearer dapi-secret".to_vec());
-        assert_eq!(format!("{key:?}"), "CallerKey([redacted])");
-    }
-}
+mod tests;

@@ -69,7 +69,26 @@ impl TestApp {
     /// A server pointed at `host` authenticating with `credentials`. A
     /// short retry budget (1 s) keeps tests of failures quick.
     pub async fn spawn_with_credentials(host: &str, credentials: Credentials) -> Self {
-        Self::spawn_with_retry_budget(host, credentials, Duration::from_secs(1)).await
+        Self::spawn_with_retry_budget(host, credentials, RETRY_BUDGET).await
+    }
+
+    /// As [`spawn_pass_through`](Self::spawn_pass_through), keeping state
+    /// for at most `max_callers` callers at once.
+    pub async fn spawn_pass_through_with_caller_limit(
+        config: EmulatorConfig,
+        max_callers: usize,
+    ) -> Self {
+        let emulator = spawn_emulator(config).await;
+        let client = test_client(
+            &emulator.url(),
+            Credentials::PassThrough,
+            Duration::from_secs(5),
+            RETRY_BUDGET,
+        );
+        let service = ComputeService::with_caller_limit(client, test_options(), max_callers);
+        let mut app = Self::serve(service).await;
+        app.emulator = Some(emulator);
+        app
     }
 
     /// As [`spawn_with_credentials`](Self::spawn_with_credentials), retrying
@@ -91,19 +110,12 @@ impl TestApp {
         request_timeout: Duration,
         retry_budget: Duration,
     ) -> Self {
-        init_test_logs();
-        let config = DatabricksConfig::with_credentials(host, credentials)
-            .unwrap()
-            .with_request_timeout(request_timeout)
-            .with_retry_timeout(retry_budget);
-        let options = ServiceOptions {
-            poll: Backoff {
-                initial: Duration::from_millis(50),
-                max: Duration::from_millis(400),
-            },
-            ..ServiceOptions::default()
-        };
-        let service = ComputeService::with_options(Client::new(&config).unwrap(), options);
+        let client = test_client(host, credentials, request_timeout, retry_budget);
+        Self::serve(ComputeService::with_options(client, test_options())).await
+    }
+
+    /// Serves `service` on an ephemeral port, with a connected client.
+    async fn serve(service: ComputeService) -> Self {
         let served = service.clone();
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let grpc_addr = listener.local_addr().unwrap();
@@ -209,6 +221,34 @@ impl TestApp {
             emulator.join().await.unwrap();
         }
         assert_no_secrets_logged();
+    }
+}
+
+/// Retry budget of test clients: short, so tests of failures are quick.
+const RETRY_BUDGET: Duration = Duration::from_secs(1);
+
+fn test_client(
+    host: &str,
+    credentials: Credentials,
+    request_timeout: Duration,
+    retry_budget: Duration,
+) -> Client {
+    init_test_logs();
+    let config = DatabricksConfig::with_credentials(host, credentials)
+        .unwrap()
+        .with_request_timeout(request_timeout)
+        .with_retry_timeout(retry_budget);
+    Client::new(&config).unwrap()
+}
+
+/// Fast polling, so streaming tests end quickly.
+fn test_options() -> ServiceOptions {
+    ServiceOptions {
+        poll: Backoff {
+            initial: Duration::from_millis(50),
+            max: Duration::from_millis(400),
+        },
+        ..ServiceOptions::default()
     }
 }
 

@@ -11,6 +11,7 @@
 
 mod auth;
 mod bounds;
+mod caller_table;
 mod commands;
 mod dead_contexts;
 mod errors;

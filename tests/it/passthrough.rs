@@ -28,10 +28,10 @@ pub const ALICE_TOKEN: &str = "dapi-alice-3c9e17";
 pub const BOB_TOKEN: &str = "dapi-bob-b2d40a";
 
 /// A client whose every call carries one `authorization` value.
-type UserClient = ComputeServiceClient<InterceptedService<Channel, Authorization>>;
+pub type UserClient = ComputeServiceClient<InterceptedService<Channel, Authorization>>;
 
 #[derive(Clone)]
-struct Authorization(MetadataValue<Ascii>);
+pub struct Authorization(MetadataValue<Ascii>);
 
 impl Interceptor for Authorization {
     fn call(&mut self, mut request: Request<()>) -> Result<Request<()>, Status> {
@@ -42,12 +42,12 @@ impl Interceptor for Authorization {
     }
 }
 
-fn with_authorization(app: &TestApp, value: &str) -> UserClient {
+pub fn with_authorization(app: &TestApp, value: &str) -> UserClient {
     let value = Authorization(value.parse().unwrap());
     ComputeServiceClient::with_interceptor(app.channel.clone(), value)
 }
 
-fn as_user(app: &TestApp, token: &str) -> UserClient {
+pub fn as_user(app: &TestApp, token: &str) -> UserClient {
     with_authorization(app, &format!("Bearer {token}"))
 }
 
@@ -61,7 +61,7 @@ async fn spawn() -> TestApp {
 }
 
 /// Who each upstream request to `path` authenticated as, in order.
-fn principals(app: &TestApp, path: &str) -> Vec<String> {
+pub fn principals(app: &TestApp, path: &str) -> Vec<String> {
     app.upstream_calls(path)
         .into_iter()
         .map(|entry| entry.principal.unwrap_or_else(|| "(refused)".to_owned()))
@@ -74,7 +74,7 @@ fn cluster_status() -> pb::ClusterStatusRequest {
     }
 }
 
-fn execute(command: &str) -> pb::ExecuteCommandRequest {
+pub fn execute(command: &str) -> pb::ExecuteCommandRequest {
     pb::ExecuteCommandRequest {
         cluster_id: RUNNING.into(),
         language: Language::Python as i32,
@@ -84,7 +84,7 @@ fn execute(command: &str) -> pb::ExecuteCommandRequest {
 }
 
 /// Runs `command` in the caller's managed context and streams it to the end.
-async fn run(client: &mut UserClient, command: &str) -> pb::Command {
+pub async fn run(client: &mut UserClient, command: &str) -> pb::Command {
     let started = client
         .execute_command(execute(command))
         .await
@@ -101,7 +101,7 @@ async fn run(client: &mut UserClient, command: &str) -> pb::Command {
     updates.last().cloned().unwrap()
 }
 
-fn stream_request(started: &pb::ExecuteCommandResponse) -> pb::StreamCommandStatusRequest {
+pub fn stream_request(started: &pb::ExecuteCommandResponse) -> pb::StreamCommandStatusRequest {
     pb::StreamCommandStatusRequest {
         cluster_id: RUNNING.into(),
         context_id: started.context_id.clone(),
@@ -133,7 +133,7 @@ async fn each_call_reaches_databricks_as_its_caller() {
         principals(&app, "/api/2.0/libraries/cluster-status"),
         ["alice", "bob", emulator::DEFAULT_USERNAME]
     );
-    assert_eq!(app.service.callers(), 3);
+    assert_eq!(app.service.callers(), 0, "stateless calls keep no state");
     app.stop().await;
 }
 
