@@ -33,6 +33,24 @@ const DEFAULT_CLIENT_LIMIT: usize = 4 * 1024 * 1024;
 const COMMAND_STATUS: &str = "/api/1.2/commands/status";
 
 /// CommandStatus of a started command, until it has ended.
+/// The last message of StreamCommandStatus and the finished CommandStatus
+/// of `started`, each named by its RPC.
+async fn streamed_and_polled(
+    app: &mut TestApp,
+    started: &pb::ExecuteCommandResponse,
+) -> [(pb::Command, &'static str); 2] {
+    let streamed: Vec<_> = open_stream(&mut app.client, started)
+        .await
+        .map(|update| update.unwrap().command.unwrap())
+        .collect()
+        .await;
+    let polled = finished_status(app, started).await;
+    [
+        (streamed.last().unwrap().clone(), "StreamCommandStatus"),
+        (polled, "CommandStatus"),
+    ]
+}
+
 async fn finished_status(app: &mut TestApp, started: &pb::ExecuteCommandResponse) -> pb::Command {
     loop {
         let command = app
@@ -81,17 +99,8 @@ async fn a_large_sql_result_comes_back_cut_and_flagged() {
                SELECT i, hex(zeroblob(512)) AS pad FROM n";
     let started = execute(&mut app, Language::Sql, sql, "").await;
     // The generated client keeps tonic's default 4 MiB decode limit.
-    let streamed: Vec<_> = open_stream(&mut app.client, &started)
-        .await
-        .map(|update| update.unwrap().command.unwrap())
-        .collect()
-        .await;
-    let polled = finished_status(&mut app, &started).await;
-    for (command, what) in [
-        (streamed.last().unwrap(), "StreamCommandStatus"),
-        (&polled, "CommandStatus"),
-    ] {
-        let results = assert_cut(command, what);
+    for (command, what) in streamed_and_polled(&mut app, &started).await {
+        let results = assert_cut(&command, what);
         let Some(Kind::Table(table)) = results.result else {
             panic!("{what}: a table");
         };
@@ -131,17 +140,8 @@ async fn a_large_text_result_comes_back_cut_and_flagged() {
         command_id: "3".into(),
         context_id: "2".into(),
     };
-    let streamed: Vec<_> = open_stream(&mut app.client, &started)
-        .await
-        .map(|update| update.unwrap().command.unwrap())
-        .collect()
-        .await;
-    let polled = finished_status(&mut app, &started).await;
-    for (command, what) in [
-        (streamed.last().unwrap(), "StreamCommandStatus"),
-        (&polled, "CommandStatus"),
-    ] {
-        let results = assert_cut(command, what);
+    for (command, what) in streamed_and_polled(&mut app, &started).await {
+        let results = assert_cut(&command, what);
         let Some(Kind::Text(text)) = results.result else {
             panic!("{what}: text");
         };
