@@ -70,6 +70,13 @@ pub(crate) struct ServeArgs {
     /// The PEM private key of --tls-cert.
     #[arg(long, value_name = "PEM", requires = "tls_cert")]
     pub(crate) tls_key: Option<PathBuf>,
+    /// On SIGTERM or Ctrl-C, how long calls in flight may take to finish.
+    /// Health turns NOT_SERVING, open streams end with UNAVAILABLE and new
+    /// connections are refused at once; calls still running at the limit are
+    /// dropped. Then the server destroys its managed execution contexts (all
+    /// at once, for at most 5s) and exits.
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    pub(crate) drain_limit: Duration,
     #[command(flatten)]
     pub(crate) backend: BackendArgs,
 }

@@ -121,7 +121,10 @@ async fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
         listener,
         service,
         tls,
-        server::ServerOptions::default(),
+        server::ServerOptions {
+            drain_limit: args.drain_limit,
+            ..server::ServerOptions::default()
+        },
         shutdown,
     )
     .await;

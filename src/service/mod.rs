@@ -8,6 +8,7 @@ mod contexts;
 mod deadline;
 mod libraries;
 pub mod pagination;
+mod shutdown;
 pub mod snapshots;
 pub mod status;
 mod tenants;
@@ -15,12 +16,16 @@ mod watch;
 
 use std::{pin::Pin, sync::Arc, time::Duration};
 
-use tokio::task::JoinHandle;
+use tokio::task::{JoinHandle, JoinSet};
 use tokio_stream::Stream;
 use tonic::{Request, Response, Status};
 
+pub use self::shutdown::ShuttingDown;
 pub use self::tenants::{CALLER_IDLE, MAX_CALLERS};
-use self::tenants::{Tenant, Tenants};
+use self::{
+    shutdown::StopSwitch,
+    tenants::{Tenant, Tenants},
+};
 use crate::{
     databricks::{CallOptions, Client},
     hub::Backoff,
@@ -35,6 +40,7 @@ pub type ResponseStream<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send
 #[derive(Debug, Clone)]
 pub struct ComputeService {
     tenants: Arc<Tenants>,
+    stop: Arc<StopSwitch>,
 }
 
 /// Tuning of the streaming RPCs and managed contexts.
@@ -71,6 +77,7 @@ impl ComputeService {
     pub fn with_options(client: Client, options: ServiceOptions) -> Self {
         Self {
             tenants: Arc::new(Tenants::new(client, options)),
+            stop: Arc::new(StopSwitch::new()),
         }
     }
 
@@ -84,11 +91,22 @@ impl ComputeService {
             .collect()
     }
 
-    /// Destroys every execution context this server created (on shutdown).
-    pub async fn destroy_managed_contexts(&self) {
+    /// Ends every open WatchClusterStatus and StreamCommandStatus stream
+    /// (and any opened from now on) with UNAVAILABLE [`ShuttingDown`]: the
+    /// server is stopping.
+    pub fn begin_shutdown(&self) {
+        self.stop.turn_on();
+    }
+
+    /// Destroys every execution context this server created (on shutdown):
+    /// all of them at once, for every caller, within `budget`.
+    pub async fn destroy_managed_contexts(&self, budget: Duration) {
+        let mut destroying = JoinSet::new();
         for tenant in self.tenants.all() {
-            tenant.contexts.destroy_all().await;
+            let contexts = tenant.contexts.clone();
+            destroying.spawn(async move { contexts.destroy_all(budget).await });
         }
+        destroying.join_all().await;
     }
 
     /// Starts the background task that destroys idle managed contexts and
@@ -177,9 +195,8 @@ impl pb::compute_service_server::ComputeService for ComputeService {
         request: Request<pb::WatchClusterStatusRequest>,
     ) -> Result<Response<Self::WatchClusterStatusStream>, Status> {
         let (tenant, _) = self.caller(&request)?;
-        tenant
-            .watch_cluster(request.into_inner())
-            .map(Response::new)
+        let updates = tenant.watch_cluster(request.into_inner())?;
+        Ok(Response::new(self.stop.guard(updates)))
     }
 
     async fn create_context(
@@ -255,8 +272,7 @@ impl pb::compute_service_server::ComputeService for ComputeService {
         request: Request<pb::StreamCommandStatusRequest>,
     ) -> Result<Response<Self::StreamCommandStatusStream>, Status> {
         let (tenant, _) = self.caller(&request)?;
-        tenant
-            .stream_command(request.into_inner())
-            .map(Response::new)
+        let updates = tenant.stream_command(request.into_inner())?;
+        Ok(Response::new(self.stop.guard(updates)))
     }
 }
