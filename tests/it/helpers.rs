@@ -79,6 +79,23 @@ impl TestApp {
         credentials: Credentials,
         retry_budget: Duration,
     ) -> Self {
+        Self::spawn_with_server_options(
+            host,
+            credentials,
+            retry_budget,
+            server::ServerOptions::default(),
+        )
+        .await
+    }
+
+    /// As [`spawn_with_retry_budget`](Self::spawn_with_retry_budget), with
+    /// the server's limits and shutdown budgets from `server_options`.
+    pub async fn spawn_with_server_options(
+        host: &str,
+        credentials: Credentials,
+        retry_budget: Duration,
+        server_options: server::ServerOptions,
+    ) -> Self {
         init_test_logs();
         let config = DatabricksConfig::with_credentials(host, credentials)
             .unwrap()
@@ -97,15 +114,9 @@ impl TestApp {
         let grpc_addr = listener.local_addr().unwrap();
         let (shutdown, stop) = oneshot::channel::<()>();
         let server = tokio::spawn(async move {
-            server::serve(
-                listener,
-                served,
-                None,
-                server::ServerOptions::default(),
-                async {
-                    let _ = stop.await;
-                },
-            )
+            server::serve(listener, served, None, server_options, async {
+                let _ = stop.await;
+            })
             .await
             .unwrap();
         });
@@ -177,12 +188,18 @@ impl TestApp {
             .count()
     }
 
-    /// Stops the gRPC server (which destroys its managed contexts), leaving
-    /// the emulator running; re-raises a server panic.
-    pub async fn stop_server(&mut self) {
+    /// Starts the gRPC server's shutdown (as SIGTERM does) without waiting
+    /// for it; [`stop_server`](Self::stop_server) waits.
+    pub fn begin_shutdown(&mut self) {
         if let Some(shutdown) = self.shutdown.take() {
             let _ = shutdown.send(());
         }
+    }
+
+    /// Stops the gRPC server (which destroys its managed contexts), leaving
+    /// the emulator running; re-raises a server panic.
+    pub async fn stop_server(&mut self) {
+        self.begin_shutdown();
         if let Some(server) = self.server.take() {
             server.await.unwrap();
         }

@@ -22,4 +22,5 @@ mod plugin;
 mod retries;
 mod secrets;
 mod server;
+mod shutdown;
 mod streaming;
