@@ -38,7 +38,8 @@ pub(super) struct Accepting<I> {
 /// A connection that fails every read and write once severed.
 pub(super) struct Severable<IO> {
     io: IO,
-    severed: SwitchedOn,
+    /// `None` once severed.
+    severed: Option<SwitchedOn>,
 }
 
 // === impl Severance ===
@@ -85,18 +86,19 @@ where
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = &mut *self;
-        if this.stopping.as_mut().poll(cx).is_ready() {
-            // Dropping the listener refuses new connections from now on.
-            this.incoming = None;
-        }
         let Some(incoming) = this.incoming.as_mut() else {
             return Poll::Ready(None);
         };
+        if this.stopping.as_mut().poll(cx).is_ready() {
+            // Dropping the listener refuses new connections from now on.
+            this.incoming = None;
+            return Poll::Ready(None);
+        }
         incoming.as_mut().poll_next(cx).map(|next| {
             next.map(|accepted| {
                 accepted.map(|io| Severable {
                     io,
-                    severed: switched_on(this.severance.clone()),
+                    severed: Some(switched_on(this.severance.clone())),
                 })
             })
         })
@@ -109,13 +111,16 @@ impl<IO> Severable<IO> {
     /// `Err(ConnectionAborted)` once severed; registers for the severance
     /// otherwise, so a connection waiting on its peer wakes up to it.
     fn check(&mut self, cx: &mut Context<'_>) -> io::Result<()> {
-        match self.severed.as_mut().poll(cx) {
-            Poll::Ready(()) => Err(io::Error::new(
-                io::ErrorKind::ConnectionAborted,
-                "the server stopped at its drain limit",
-            )),
-            Poll::Pending => Ok(()),
+        if let Some(severed) = self.severed.as_mut() {
+            if severed.as_mut().poll(cx).is_pending() {
+                return Ok(());
+            }
+            self.severed = None;
         }
+        Err(io::Error::new(
+            io::ErrorKind::ConnectionAborted,
+            "the server stopped at its drain limit",
+        ))
     }
 }
 
@@ -168,5 +173,85 @@ impl<IO: AsyncWrite + Unpin> AsyncWrite for Severable<IO> {
 
     fn is_write_vectored(&self) -> bool {
         self.io.is_write_vectored()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    use tokio_stream::StreamExt as _;
+
+    use super::*;
+
+    /// Stand-in for a socket: `Connected` with nothing to tell.
+    struct Pipe(tokio::io::DuplexStream);
+
+    impl Connected for Pipe {
+        type ConnectInfo = ();
+
+        fn connect_info(&self) -> Self::ConnectInfo {}
+    }
+
+    impl AsyncRead for Pipe {
+        fn poll_read(
+            mut self: Pin<&mut Self>,
+            cx: &mut Context<'_>,
+            buf: &mut ReadBuf<'_>,
+        ) -> Poll<io::Result<()>> {
+            Pin::new(&mut self.0).poll_read(cx, buf)
+        }
+    }
+
+    impl AsyncWrite for Pipe {
+        fn poll_write(
+            mut self: Pin<&mut Self>,
+            cx: &mut Context<'_>,
+            buf: &[u8],
+        ) -> Poll<io::Result<usize>> {
+            Pin::new(&mut self.0).poll_write(cx, buf)
+        }
+
+        fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+            Pin::new(&mut self.0).poll_flush(cx)
+        }
+
+        fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+            Pin::new(&mut self.0).poll_shutdown(cx)
+        }
+    }
+
+    #[tokio::test]
+    async fn severed_connections_fail_every_read_and_write() {
+        let (ours, mut theirs) = tokio::io::duplex(64);
+        let severance = Severance::new();
+        let (_stopping, stop_accepting) = watch::channel(false);
+        let incoming = tokio_stream::iter([Ok::<_, io::Error>(Pipe(ours))]);
+        let mut accepting = severance.accepting(incoming, stop_accepting);
+        let mut conn = accepting.next().await.unwrap().unwrap();
+        theirs.write_all(b"hi").await.unwrap();
+        let mut buf = [0; 2];
+        conn.read_exact(&mut buf).await.unwrap();
+        // A read waiting on the peer wakes up to the severance.
+        let waiting = tokio::spawn(async move {
+            let first = conn.read(&mut buf).await.map(drop);
+            let again = conn.write(b"x").await.map(drop);
+            (first, again)
+        });
+        severance.sever();
+        let (first, again) = waiting.await.unwrap();
+        for result in [first, again] {
+            assert_eq!(result.unwrap_err().kind(), io::ErrorKind::ConnectionAborted);
+        }
+    }
+
+    #[tokio::test]
+    async fn accepting_ends_when_shutdown_starts() {
+        let severance = Severance::new();
+        let (stopping, stop_accepting) = watch::channel(false);
+        let endless = tokio_stream::pending::<Result<Pipe, io::Error>>();
+        let mut accepting = severance.accepting(endless, stop_accepting);
+        stopping.send_replace(true);
+        assert!(accepting.next().await.is_none());
+        assert!(accepting.next().await.is_none(), "and stays ended");
     }
 }
