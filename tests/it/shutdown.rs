@@ -29,7 +29,7 @@ use tonic_types::StatusExt as _;
 
 use crate::{
     commands::{execute, open_stream},
-    helpers::{RUNNING, TestApp, eventually, pypi, spawn_canned_upstream},
+    helpers::{RUNNING, TestApp, eventually, pypi, spawn_canned_upstream, spawn_emulator},
     plugin::harness::LIMIT,
 };
 
@@ -118,7 +118,21 @@ async fn health_turns_not_serving_when_shutdown_starts() {
 
 #[tokio::test]
 async fn new_connections_are_refused_while_the_server_drains() {
-    let mut app = TestApp::spawn().await;
+    let emulator = spawn_emulator(EmulatorConfig::default()).await;
+    // A drain limit no test reaches: only the shutdown may close the listener.
+    let options = ServerOptions {
+        drain_limit: Duration::from_secs(3600),
+        ..ServerOptions::default()
+    };
+    let token = Secret::new(emulator.token());
+    let mut app = TestApp::spawn_with_server_options(
+        &emulator.url(),
+        Credentials::Pat { token },
+        Duration::from_secs(1),
+        options,
+    )
+    .await;
+    app.emulator = Some(emulator);
     // A health watch keeps the connection, and so the drain, going.
     let mut watch = HealthClient::new(app.channel.clone())
         .watch(HealthCheckRequest {
