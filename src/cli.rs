@@ -226,6 +226,38 @@ mod tests {
     }
 
     #[test]
+    fn serve_drains_for_the_default_limit_unless_told() {
+        use clap::Parser;
+        use databricks_grpc::server::{CONTEXT_CLEANUP_BUDGET, DEFAULT_DRAIN_LIMIT};
+        let drain_limit = |extra: &[&str]| {
+            let cli = Cli::try_parse_from(["databricks-grpc", "serve"].iter().chain(extra));
+            match cli.unwrap().command {
+                Some(Command::Serve(args)) => args.drain_limit,
+                other => panic!("{other:?}"),
+            }
+        };
+        assert_eq!(drain_limit(&[]), DEFAULT_DRAIN_LIMIT);
+        assert_eq!(
+            drain_limit(&["--drain-limit", "500ms"]),
+            Duration::from_millis(500)
+        );
+        // The help names the clean-up budget.
+        assert_eq!(CONTEXT_CLEANUP_BUDGET, Duration::from_secs(5));
+        let help = {
+            use clap::CommandFactory;
+            Cli::command()
+                .find_subcommand_mut("serve")
+                .unwrap()
+                .render_long_help()
+                .to_string()
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        assert!(help.contains("for at most 5s"), "{help}");
+    }
+
+    #[test]
     fn cli_is_consistent() {
         use clap::CommandFactory;
         Cli::command().debug_assert();

@@ -121,10 +121,7 @@ async fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
         listener,
         service,
         tls,
-        server::ServerOptions {
-            drain_limit: args.drain_limit,
-            ..server::ServerOptions::default()
-        },
+        server::ServerOptions::default().with_drain_limit(args.drain_limit),
         shutdown,
     )
     .await;

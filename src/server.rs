@@ -4,7 +4,8 @@
 //!
 //! [`serve`] does it all on a TCP listener. [`Routes`] is the same service
 //! set as a value, so plugin mode can add the go-plugin services and serve
-//! its own (unix socket, TLS) connections.
+//! its own (unix socket, TLS) connections. Both stop the same bounded way
+//! (`drain.rs` lets go of the connections).
 
 use std::future::Future;
 

@@ -100,11 +100,9 @@ pub async fn serve(
 /// SERVING, and the go-plugin host services.
 async fn mount(service: ComputeService, stop: &watch::Sender<bool>) -> Result<Routes, ServeError> {
     let (controller, stdio, broker) = host_services(stop);
-    let options = ServerOptions {
-        drain_limit: DRAIN_LIMIT,
-        context_cleanup_budget: CONTEXT_CLEANUP_BUDGET,
-        ..ServerOptions::default()
-    };
+    let options = ServerOptions::default()
+        .with_drain_limit(DRAIN_LIMIT)
+        .with_context_cleanup_budget(CONTEXT_CLEANUP_BUDGET);
     let mut routes = Routes::new(service, Some(MAX_MESSAGE_SIZE), None, options)
         .await?
         .map_router(|router| {

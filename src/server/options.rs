@@ -33,3 +33,19 @@ impl Default for ServerOptions {
         }
     }
 }
+
+impl ServerOptions {
+    /// These options with `limit` as the drain limit.
+    #[must_use]
+    pub fn with_drain_limit(mut self, limit: Duration) -> Self {
+        self.drain_limit = limit;
+        self
+    }
+
+    /// These options with `budget` for destroying managed contexts.
+    #[must_use]
+    pub fn with_context_cleanup_budget(mut self, budget: Duration) -> Self {
+        self.context_cleanup_budget = budget;
+        self
+    }
+}
