@@ -292,3 +292,67 @@ async fn managed_contexts_are_destroyed_in_parallel_within_the_budget() {
     assert!(app.service.managed_context_ids().is_empty());
     app.stop().await;
 }
+
+/// The case end to end: `serve --emulator` with a stream open gets
+/// SIGTERM; the stream ends UNAVAILABLE and the process exits with 0.
+#[tokio::test]
+async fn sigterm_stops_serve_with_a_stream_open() {
+    use tokio::io::AsyncBufReadExt as _;
+
+    use crate::plugin::harness::base_command;
+
+    let mut serve = base_command(&["serve", "--emulator", "--listen", "127.0.0.1:0"])
+        .spawn()
+        .unwrap();
+    let mut stdout = tokio::io::BufReader::new(serve.stdout.take().unwrap()).lines();
+    let address = tokio::time::timeout(LIMIT, async {
+        while let Some(line) = stdout.next_line().await.unwrap() {
+            if let Some(address) = line.strip_prefix("gRPC server listening on ") {
+                return address.to_owned();
+            }
+        }
+        panic!("serve exited without listening");
+    })
+    .await
+    .unwrap();
+    let channel = tonic::transport::Channel::from_shared(format!("http://{address}"))
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let mut client = pb::compute_service_client::ComputeServiceClient::new(channel);
+    client
+        .install(pb::InstallRequest {
+            cluster_id: RUNNING.into(),
+            libraries: vec![pypi("slow-to-settle")],
+        })
+        .await
+        .unwrap();
+    let mut cluster = client
+        .watch_cluster_status(pb::WatchClusterStatusRequest {
+            cluster_id: RUNNING.into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(next_of(&mut cluster).await.unwrap().is_ok());
+
+    let signalled = std::time::Instant::now();
+    let pid = nix::unistd::Pid::from_raw(serve.id().unwrap() as i32);
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).unwrap();
+    // Updates may still arrive before the end.
+    let ended = loop {
+        match next_of(&mut cluster).await {
+            Some(Ok(_)) => continue,
+            Some(Err(status)) => break status,
+            None => panic!("the stream ended without a status"),
+        }
+    };
+    assert_shutting_down(&ended);
+    let status = tokio::time::timeout(LIMIT, serve.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(status.code(), Some(0));
+    println!("serve exited {:?} after SIGTERM", signalled.elapsed());
+}
