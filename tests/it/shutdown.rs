@@ -83,6 +83,11 @@ async fn open_streams_end_with_unavailable_when_shutdown_starts() {
     }
     assert!(next_of(&mut cluster).await.is_none());
     assert!(next_of(&mut command).await.is_none());
+    let service = app.service.clone();
+    eventually("the streams' poll loops end", || {
+        service.active_poll_loops() == 0
+    })
+    .await;
     tokio::time::timeout(LIMIT, app.stop_server())
         .await
         .expect("the server stops once its streams ended");
