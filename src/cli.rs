@@ -70,6 +70,13 @@ pub(crate) struct ServeArgs {
     /// The PEM private key of --tls-cert.
     #[arg(long, value_name = "PEM", requires = "tls_cert")]
     pub(crate) tls_key: Option<PathBuf>,
+    /// On SIGTERM or Ctrl-C, how long calls in flight may take to finish.
+    /// Health turns NOT_SERVING, open streams end with UNAVAILABLE and new
+    /// connections are refused at once; calls still running at the limit are
+    /// dropped. Then the server destroys its managed execution contexts (all
+    /// at once, for at most 5s) and exits.
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    pub(crate) drain_limit: Duration,
     #[command(flatten)]
     pub(crate) backend: BackendArgs,
 }
@@ -216,6 +223,38 @@ mod tests {
             let error = parsed.unwrap_err().to_string();
             assert!(error.contains("cannot be used with"), "{error}");
         }
+    }
+
+    #[test]
+    fn serve_drains_for_the_default_limit_unless_told() {
+        use clap::Parser;
+        use databricks_grpc::server::{CONTEXT_CLEANUP_BUDGET, DEFAULT_DRAIN_LIMIT};
+        let drain_limit = |extra: &[&str]| {
+            let cli = Cli::try_parse_from(["databricks-grpc", "serve"].iter().chain(extra));
+            match cli.unwrap().command {
+                Some(Command::Serve(args)) => args.drain_limit,
+                other => panic!("{other:?}"),
+            }
+        };
+        assert_eq!(drain_limit(&[]), DEFAULT_DRAIN_LIMIT);
+        assert_eq!(
+            drain_limit(&["--drain-limit", "500ms"]),
+            Duration::from_millis(500)
+        );
+        // The help names the clean-up budget.
+        assert_eq!(CONTEXT_CLEANUP_BUDGET, Duration::from_secs(5));
+        let help = {
+            use clap::CommandFactory;
+            Cli::command()
+                .find_subcommand_mut("serve")
+                .unwrap()
+                .render_long_help()
+                .to_string()
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        assert!(help.contains("for at most 5s"), "{help}");
     }
 
     #[test]

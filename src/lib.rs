@@ -7,7 +7,8 @@
 //! - [`databricks`]: the REST adapter: wire models, the reqwest client, its errors.
 //! - [`convert`]: gRPC messages to REST models (validating) and back.
 //! - [`service`]: the `ComputeService` implementation and the error → status table.
-//! - [`server`]: mounts the service with health and reflection on a listener.
+//! - [`server`]: mounts the service with health and reflection on a listener,
+//!   and stops it within bounds (drain limit, context clean-up budget).
 //! - [`managed_contexts`]: execution contexts the server creates, reuses and destroys.
 //! - [`hub`]: the shared poller behind the streaming RPCs.
 //! - [`emulator`]: an in-process emulator of the Databricks endpoints we use.

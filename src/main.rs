@@ -6,7 +6,12 @@
 
 mod cli;
 
-use std::{io::Write, net::SocketAddr, process::ExitCode, time::Duration};
+use std::{
+    io::Write,
+    net::{IpAddr, SocketAddr},
+    process::ExitCode,
+    time::Duration,
+};
 
 use anyhow::Context;
 use clap::{CommandFactory as _, Parser};
@@ -98,19 +103,26 @@ async fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
         );
     }
     let transport = if tls.is_some() { " (TLS)" } else { "" };
-    let (service, emulator) =
-        build_service(args.backend, Banner::Stdout, args.auth_passthrough).await?;
+    let front_door = FrontDoor::Tcp(args.listen);
+    let (service, emulator) = build_service(
+        args.backend,
+        front_door,
+        Banner::Stdout,
+        args.auth_passthrough,
+    )
+    .await?;
     let listener = TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("could not listen on {}", args.listen))?;
     let address = listener.local_addr()?;
+    let shutdown = shutdown_signal();
     print_stdout(&format!("gRPC server listening on {address}{transport}"));
     let served = server::serve(
         listener,
         service,
         tls,
-        server::ServerOptions::default(),
-        shutdown_signal(),
+        server::ServerOptions::default().with_drain_limit(args.drain_limit),
+        shutdown,
     )
     .await;
     stop_emulator(emulator).await?;
@@ -127,7 +139,8 @@ async fn run_plugin(args: PluginArgs) -> anyhow::Result<()> {
     if !parent_alive {
         anyhow::bail!("the host exited before the plugin started");
     }
-    let (service, emulator) = build_service(args.backend, Banner::Log, false).await?;
+    let front_door = FrontDoor::Plugin(args.network);
+    let (service, emulator) = build_service(args.backend, front_door, Banner::Log, false).await?;
     let shutdown = plugin::lifeline::process_shutdown();
     let mut stdout = std::io::stdout();
     let served = plugin::serve(&env, args.network, service, shutdown, &mut stdout).await;
@@ -136,11 +149,12 @@ async fn run_plugin(args: PluginArgs) -> anyhow::Result<()> {
 }
 
 /// The ComputeService `serve` and `plugin` run: against the workspace the
-/// flags, environment and profiles name, or a fresh emulator. With
-/// `pass_through`, only the host is resolved: every call must bring its
-/// caller's own credentials.
+/// flags, environment and profiles name, or a fresh emulator (only behind a
+/// loopback `front_door`). With `pass_through`, only the host is resolved:
+/// every call must bring its caller's own credentials.
 async fn build_service(
     args: BackendArgs,
+    front_door: FrontDoor,
     banner: Banner,
     pass_through: bool,
 ) -> anyhow::Result<(ComputeService, Option<EmulatorHandle>)> {
@@ -148,6 +162,7 @@ async fn build_service(
         anyhow::bail!("--poll-initial must be above zero and at most --poll-max");
     }
     let (config, emulator) = if args.emulator {
+        refuse_exposed_emulator(front_door)?;
         let handle = start_emulator(
             args.emulator_listen,
             emulator::DEFAULT_TOKEN,
@@ -209,9 +224,10 @@ async fn stop_emulator(emulator: Option<EmulatorHandle>) -> anyhow::Result<()> {
 }
 
 async fn run_emulator(args: EmulatorArgs) -> anyhow::Result<()> {
+    let shutdown = shutdown_signal();
     let handle =
         start_emulator(args.listen, &args.token, args.library_step, Banner::Stdout).await?;
-    shutdown_signal().await;
+    shutdown.await;
     stop_emulator(Some(handle)).await
 }
 
@@ -221,6 +237,51 @@ async fn run_emulator(args: EmulatorArgs) -> anyhow::Result<()> {
 enum Banner {
     Stdout,
     Log,
+}
+
+/// Where callers reach the gRPC server.
+#[derive(Debug, Clone, Copy)]
+enum FrontDoor {
+    /// `serve --listen`.
+    Tcp(SocketAddr),
+    /// Plugin mode: a unix socket, or TCP on [`plugin::listener::TCP_HOST`].
+    #[cfg(unix)]
+    Plugin(plugin::Network),
+}
+
+impl FrontDoor {
+    /// The IP address callers connect to; `None` for a unix socket.
+    fn ip(self) -> Option<IpAddr> {
+        match self {
+            Self::Tcp(address) => Some(address.ip()),
+            #[cfg(unix)]
+            Self::Plugin(plugin::Network::Tcp) => Some(plugin::listener::TCP_HOST.into()),
+            #[cfg(unix)]
+            Self::Plugin(plugin::Network::Unix) => None,
+        }
+    }
+}
+
+/// The one rule for both front ends: with `--emulator`, ExecuteCommand runs
+/// the code it is sent on this machine, so the gRPC server (like the
+/// emulator itself) may only be reachable from this machine.
+fn refuse_exposed_emulator(front_door: FrontDoor) -> anyhow::Result<()> {
+    let Some(ip) = front_door.ip() else {
+        return Ok(());
+    };
+    if ip.to_canonical().is_loopback() {
+        return Ok(());
+    }
+    let address = match front_door {
+        FrontDoor::Tcp(address) => address.to_string(),
+        #[cfg(unix)]
+        FrontDoor::Plugin(_) => ip.to_string(),
+    };
+    anyhow::bail!(
+        "--emulator runs the code callers send (ExecuteCommand), so the gRPC server then only \
+         listens on loopback (127.0.0.1 or [::1]), not {address}; serve a real workspace \
+         (without --emulator) to listen on other addresses"
+    )
 }
 
 async fn start_emulator(
@@ -261,26 +322,76 @@ fn print_stdout(text: &str) {
     let _ = stdout.flush();
 }
 
-/// Completes on Ctrl-C or SIGTERM.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
-        }
-    };
+/// Completes on Ctrl-C or SIGTERM. On unix the handlers are installed when
+/// this is called, not when it is first polled, so a signal that arrives
+/// right after the banner still stops the server gracefully.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
+    let (interrupt, terminate) = {
+        use tokio::signal::unix::{SignalKind, signal};
+        (
+            signal(SignalKind::interrupt()).ok(),
+            signal(SignalKind::terminate()).ok(),
+        )
     };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => info!("Ctrl-C received, shutting down"),
-        () = terminate => info!("SIGTERM received, shutting down"),
+    async move {
+        #[cfg(unix)]
+        {
+            let received = |signal: Option<tokio::signal::unix::Signal>| async move {
+                match signal {
+                    Some(mut signal) => {
+                        signal.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            };
+            tokio::select! {
+                () = received(interrupt) => info!("Ctrl-C received, shutting down"),
+                () = received(terminate) => info!("SIGTERM received, shutting down"),
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            if tokio::signal::ctrl_c().await.is_err() {
+                std::future::pending::<()>().await;
+            }
+            info!("Ctrl-C received, shutting down");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tcp(address: &str) -> FrontDoor {
+        FrontDoor::Tcp(address.parse().unwrap())
+    }
+
+    #[test]
+    fn the_emulator_is_served_on_loopback_only() {
+        for local in [
+            "127.0.0.1:0",
+            "127.0.0.2:50051",
+            "[::1]:0",
+            "[::ffff:127.0.0.1]:0",
+        ] {
+            assert!(refuse_exposed_emulator(tcp(local)).is_ok(), "{local}");
+        }
+        for exposed in ["0.0.0.0:0", "[::]:0", "10.1.2.3:50051", "[2001:db8::1]:0"] {
+            let error = refuse_exposed_emulator(tcp(exposed))
+                .unwrap_err()
+                .to_string();
+            assert!(error.contains("only listens on loopback"), "{error}");
+            assert!(error.contains(exposed), "{error}");
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn plugin_front_doors_are_local() {
+        for network in [plugin::Network::Unix, plugin::Network::Tcp] {
+            assert!(refuse_exposed_emulator(FrontDoor::Plugin(network)).is_ok());
+        }
     }
 }

@@ -240,22 +240,40 @@ impl ManagedContexts {
             .collect()
     }
 
-    /// Destroys every managed context (on shutdown).
-    pub async fn destroy_all(&self) {
+    /// Destroys every managed context (on shutdown): all at once, each
+    /// destroy call (retries included) within `budget`, and gives up on the
+    /// ones still going when `budget` has passed.
+    pub async fn destroy_all(&self, budget: Duration) {
         let slots: Vec<_> = self
             .slots
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .drain()
             .collect();
+        let options = CallOptions {
+            timeout: Some(budget),
+        };
+        let mut destroying = tokio::task::JoinSet::new();
         for ((cluster_id, _), slot) in slots {
-            if let Some(context) = slot.lock().await.take() {
-                self.destroy(&ContextRequest {
+            let client = self.client.clone();
+            destroying.spawn(async move {
+                let Some(context) = slot.lock().await.take() else {
+                    return;
+                };
+                let context = ContextRequest {
                     cluster_id,
                     context_id: context.id,
-                })
-                .await;
-            }
+                };
+                destroy(&client, &context, options).await;
+            });
+        }
+        let all_done = async { while destroying.join_next().await.is_some() {} };
+        if tokio::time::timeout(budget, all_done).await.is_err() {
+            warn!(
+                left_behind = destroying.len(),
+                ?budget,
+                "managed contexts not destroyed within the clean-up budget were left behind"
+            );
         }
     }
 
@@ -301,18 +319,7 @@ impl ManagedContexts {
     }
 
     async fn destroy(&self, context: &ContextRequest) {
-        match self
-            .client
-            .destroy_context(context, CallOptions::default())
-            .await
-        {
-            Ok(_) => {
-                info!(cluster_id = %context.cluster_id, context_id = %context.context_id, "destroyed a managed context")
-            }
-            Err(error) => {
-                warn!(context_id = %context.context_id, error = %error, "could not destroy a managed context")
-            }
-        }
+        destroy(&self.client, context, CallOptions::default()).await;
     }
 
     fn slot(&self, key: Key) -> Arc<tokio::sync::Mutex<Option<Managed>>> {
@@ -357,6 +364,18 @@ pub fn reports_dead_driver(status: &CommandStatusResponse) -> bool {
                 .iter()
                 .any(|marker| text.contains(marker))
         })
+}
+
+/// Destroys `context`, logging the outcome: nobody waits for the answer.
+async fn destroy(client: &Client, context: &ContextRequest, options: CallOptions) {
+    match client.destroy_context(context, options).await {
+        Ok(_) => {
+            info!(cluster_id = %context.cluster_id, context_id = %context.context_id, "destroyed a managed context")
+        }
+        Err(error) => {
+            warn!(context_id = %context.context_id, error = %error, "could not destroy a managed context")
+        }
+    }
 }
 
 /// Polls a new context until it is `Running`; fails when it reaches `Error`

@@ -4,25 +4,29 @@
 //!
 //! [`serve`] does it all on a TCP listener. [`Routes`] is the same service
 //! set as a value, so plugin mode can add the go-plugin services and serve
-//! its own (unix socket, TLS) connections.
+//! its own (unix socket, TLS) connections. Both stop the same bounded way
+//! (`drain.rs` lets go of the connections).
 
-use std::{future::Future, time::Duration};
+use std::future::Future;
 
 use tokio::{
     io::{AsyncRead, AsyncWrite},
     net::TcpListener,
+    sync::watch,
 };
 use tokio_stream::{Stream, wrappers::TcpListenerStream};
 use tonic::transport::{Server, ServerTlsConfig, server::Connected, server::Router};
-use tonic_health::server::HealthReporter;
+use tonic_health::{ServingStatus, server::HealthReporter};
 use tracing::{info, warn};
 
 use crate::{proto, service::ComputeService};
 
+mod drain;
 mod options;
 pub mod tls;
 
-pub use options::ServerOptions;
+use drain::Severance;
+pub use options::{CONTEXT_CLEANUP_BUDGET, DEFAULT_DRAIN_LIMIT, ServerOptions};
 
 /// Errors that stop the gRPC server.
 #[derive(Debug, thiserror::Error)]
@@ -39,15 +43,17 @@ pub enum ServeError {
 pub struct Routes {
     router: Router,
     health: HealthReporter,
+    /// Health names other than ComputeService SERVING now, NOT_SERVING at
+    /// shutdown.
+    also_serving: Vec<&'static str>,
     service: ComputeService,
     options: ServerOptions,
 }
 
 /// Serves `service` on `listener` (over TLS when `tls` is given, within
-/// the limits of `options`) until
-/// `shutdown` completes, then drains in-flight calls and destroys the
-/// execution contexts the server created. Health reports SERVING once the
-/// server is mounted.
+/// the limits and budgets of `options`) until `shutdown` completes, then
+/// stops as [`Routes::serve_with_incoming`] does. Health reports SERVING
+/// once the server is mounted.
 pub async fn serve(
     listener: TcpListener,
     service: ComputeService,
@@ -58,7 +64,7 @@ pub async fn serve(
     let routes = Routes::new(service, None, tls, options).await?;
     info!(address = ?listener.local_addr().ok(), "gRPC server ready");
     routes
-        .serve_with_incoming(TcpListenerStream::new(listener), shutdown, None)
+        .serve_with_incoming(TcpListenerStream::new(listener), shutdown)
         .await
 }
 
@@ -108,6 +114,7 @@ impl Routes {
         Ok(Self {
             router,
             health,
+            also_serving: vec![""],
             service,
             options,
         })
@@ -118,9 +125,12 @@ impl Routes {
         &self.options
     }
 
-    /// The health reporter, to mark more services SERVING.
-    pub fn health(&self) -> &HealthReporter {
-        &self.health
+    /// Marks `name` SERVING in health (and NOT_SERVING when shutdown starts).
+    pub async fn set_serving(&mut self, name: &'static str) {
+        self.health
+            .set_service_status(name, ServingStatus::Serving)
+            .await;
+        self.also_serving.push(name);
     }
 
     /// Adds services to the router (e.g. `|router| router.add_service(svc)`).
@@ -131,41 +141,63 @@ impl Routes {
     }
 
     /// Serves connections from `incoming` until `shutdown` completes, then
-    /// drains in-flight calls (for at most `drain_limit` when given, then
-    /// drops them) and destroys the execution contexts the server created.
+    /// stops within bounds: health turns NOT_SERVING, open streams end with
+    /// UNAVAILABLE "server is shutting down", no new connection is
+    /// accepted, and in-flight calls may finish for the drain limit, after
+    /// which their connections are broken. Last, the execution contexts the
+    /// server created are destroyed, within the context clean-up budget.
     pub async fn serve_with_incoming<I, IO, IE>(
         self,
         incoming: I,
         shutdown: impl Future<Output = ()> + Send,
-        drain_limit: Option<Duration>,
     ) -> Result<(), ServeError>
     where
         I: Stream<Item = Result<IO, IE>>,
         IO: AsyncRead + AsyncWrite + Connected + Unpin + Send + 'static,
         IE: Into<Box<dyn std::error::Error + Send + Sync>>,
     {
-        let housekeeping = self.service.spawn_housekeeping();
-        let (stopping, stopped) = tokio::sync::oneshot::channel::<()>();
-        let shutdown = async move {
-            shutdown.await;
-            let _ = stopping.send(());
-        };
-        let served = self.router.serve_with_incoming_shutdown(incoming, shutdown);
-        let deadline = async move {
-            match (stopped.await, drain_limit) {
-                (Ok(()), Some(limit)) => tokio::time::sleep(limit).await,
-                _ => std::future::pending().await,
-            }
-        };
+        let Self {
+            router,
+            health,
+            also_serving,
+            service,
+            options,
+        } = self;
+        let housekeeping = service.spawn_housekeeping();
+        let (stopping, stop_accepting) = watch::channel(false);
+        let severance = Severance::new();
+        // Once `incoming` ends (shutdown started), tonic drains gracefully.
+        let served = router.serve_with_incoming_shutdown(
+            severance.accepting(incoming, stop_accepting),
+            std::future::pending(),
+        );
+        tokio::pin!(served, shutdown);
         let served = tokio::select! {
-            served = served => served,
-            () = deadline => {
-                warn!(limit = ?drain_limit, "calls still in flight at the drain limit were dropped");
-                Ok(())
+            served = &mut served => served,
+            () = &mut shutdown => {
+                info!(drain_limit = ?options.drain_limit, "shutting down: NOT_SERVING, streams ended, no new connections");
+                health
+                    .set_not_serving::<proto::compute::compute_service_server::ComputeServiceServer<ComputeService>>()
+                    .await;
+                for name in also_serving {
+                    health.set_service_status(name, ServingStatus::NotServing).await;
+                }
+                service.begin_shutdown();
+                stopping.send_replace(true);
+                match tokio::time::timeout(options.drain_limit, &mut served).await {
+                    Ok(served) => served,
+                    Err(_) => {
+                        warn!(limit = ?options.drain_limit, "calls still in flight at the drain limit were dropped");
+                        severance.sever();
+                        Ok(())
+                    }
+                }
             }
         };
         housekeeping.abort();
-        self.service.destroy_managed_contexts().await;
+        service
+            .destroy_managed_contexts(options.context_cleanup_budget)
+            .await;
         info!("gRPC server stopped");
         Ok(served?)
     }

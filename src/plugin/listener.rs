@@ -20,6 +20,9 @@ use tonic::transport::server::Connected;
 
 use super::{Network, PluginEnv};
 
+/// The only address plugin mode listens on with `--network tcp`.
+pub const TCP_HOST: Ipv4Addr = Ipv4Addr::LOCALHOST;
+
 /// Byte stream of one accepted connection (plain or TLS).
 pub trait Io: AsyncRead + AsyncWrite + Unpin + Send + 'static {}
 
@@ -119,7 +122,7 @@ fn apply_group(path: &Path, group: &str) -> io::Result<()> {
 fn bind_tcp(env: &PluginEnv) -> io::Result<(Listener, Option<SocketFile>)> {
     let mut last_error = None;
     for port in env.ports.clone() {
-        let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+        let addr = SocketAddr::from((TCP_HOST, port));
         match std::net::TcpListener::bind(addr) {
             Ok(listener) => {
                 listener.set_nonblocking(true)?;

@@ -6,7 +6,6 @@ use std::{future::Future, io, io::Write, time::Duration};
 use tokio::sync::{mpsc, watch};
 use tokio_rustls::TlsAcceptor;
 use tokio_stream::{StreamExt as _, wrappers::ReceiverStream};
-use tonic_health::ServingStatus;
 use tracing::{Instrument as _, debug, info, warn};
 
 use super::{
@@ -24,6 +23,10 @@ use crate::{
 /// How long calls still running at shutdown may take to finish: the host
 /// SIGKILLs a plugin that has not exited 2 s after Shutdown.
 const DRAIN_LIMIT: Duration = Duration::from_secs(1);
+
+/// How long destroying managed contexts may take after the drain, within
+/// the same 2 s.
+const CONTEXT_CLEANUP_BUDGET: Duration = Duration::from_millis(500);
 
 /// Plugin mode could not start, or the server failed.
 #[derive(Debug, thiserror::Error)]
@@ -85,7 +88,7 @@ pub async fn serve(
     );
     let incoming = ReceiverStream::new(incoming).map(Ok::<Conn, io::Error>);
     let served = routes
-        .serve_with_incoming(incoming, stopped(stop, shutdown), Some(DRAIN_LIMIT))
+        .serve_with_incoming(incoming, stopped(stop, shutdown))
         .await;
     accepting.abort();
     drop(socket_file);
@@ -97,25 +100,18 @@ pub async fn serve(
 /// SERVING, and the go-plugin host services.
 async fn mount(service: ComputeService, stop: &watch::Sender<bool>) -> Result<Routes, ServeError> {
     let (controller, stdio, broker) = host_services(stop);
-    let routes = Routes::new(
-        service,
-        Some(MAX_MESSAGE_SIZE),
-        None,
-        ServerOptions::default(),
-    )
-    .await?
-    .map_router(|router| {
-        router
-            .add_service(controller)
-            .add_service(stdio)
-            .add_service(broker)
-    });
-    for name in ["plugin", ""] {
-        routes
-            .health()
-            .set_service_status(name, ServingStatus::Serving)
-            .await;
-    }
+    let options = ServerOptions::default()
+        .with_drain_limit(DRAIN_LIMIT)
+        .with_context_cleanup_budget(CONTEXT_CLEANUP_BUDGET);
+    let mut routes = Routes::new(service, Some(MAX_MESSAGE_SIZE), None, options)
+        .await?
+        .map_router(|router| {
+            router
+                .add_service(controller)
+                .add_service(stdio)
+                .add_service(broker)
+        });
+    routes.set_serving("plugin").await;
     Ok(routes)
 }
 

@@ -10,6 +10,7 @@ mod deadline;
 mod lasting;
 mod libraries;
 pub mod pagination;
+mod shutdown;
 pub mod snapshots;
 pub mod status;
 mod tenants;
@@ -17,12 +18,16 @@ mod watch;
 
 use std::{pin::Pin, sync::Arc, time::Duration};
 
-use tokio::task::JoinHandle;
+use tokio::task::{JoinHandle, JoinSet};
 use tokio_stream::Stream;
 use tonic::{Request, Response, Status};
 
+pub use self::shutdown::ShuttingDown;
 pub use self::tenants::{CALLER_IDLE, MAX_CALLERS};
-use self::tenants::{Tenant, Tenants};
+use self::{
+    shutdown::StopSwitch,
+    tenants::{Tenant, Tenants},
+};
 use crate::{
     databricks::{CallOptions, Client},
     hub::Backoff,
@@ -37,6 +42,7 @@ pub type ResponseStream<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send
 #[derive(Debug, Clone)]
 pub struct ComputeService {
     tenants: Arc<Tenants>,
+    stop: Arc<StopSwitch>,
 }
 
 /// Tuning of the streaming RPCs and managed contexts.
@@ -80,6 +86,7 @@ impl ComputeService {
     pub fn with_caller_limit(client: Client, options: ServiceOptions, max_callers: usize) -> Self {
         Self {
             tenants: Arc::new(Tenants::new(client, options, max_callers)),
+            stop: Arc::new(StopSwitch::new()),
         }
     }
 
@@ -93,11 +100,22 @@ impl ComputeService {
             .collect()
     }
 
-    /// Destroys every execution context this server created (on shutdown).
-    pub async fn destroy_managed_contexts(&self) {
+    /// Ends every open WatchClusterStatus and StreamCommandStatus stream
+    /// (and any opened from now on) with UNAVAILABLE [`ShuttingDown`]: the
+    /// server is stopping.
+    pub fn begin_shutdown(&self) {
+        self.stop.turn_on();
+    }
+
+    /// Destroys every execution context this server created (on shutdown):
+    /// all of them at once, for every caller, within `budget`.
+    pub async fn destroy_managed_contexts(&self, budget: Duration) {
+        let mut destroying = JoinSet::new();
         for tenant in self.tenants.all() {
-            tenant.contexts.destroy_all().await;
+            let contexts = tenant.contexts.clone();
+            destroying.spawn(async move { contexts.destroy_all(budget).await });
         }
+        destroying.join_all().await;
     }
 
     /// Starts the background task that destroys idle managed contexts and
@@ -186,9 +204,8 @@ impl pb::compute_service_server::ComputeService for ComputeService {
         request: Request<pb::WatchClusterStatusRequest>,
     ) -> Result<Response<Self::WatchClusterStatusStream>, Status> {
         let (tenant, _) = self.lasting_caller(&request).await?;
-        tenant
-            .watch_cluster(request.into_inner())
-            .map(Response::new)
+        let updates = tenant.watch_cluster(request.into_inner())?;
+        Ok(Response::new(self.stop.guard(updates)))
     }
 
     async fn create_context(
@@ -264,8 +281,7 @@ impl pb::compute_service_server::ComputeService for ComputeService {
         request: Request<pb::StreamCommandStatusRequest>,
     ) -> Result<Response<Self::StreamCommandStatusStream>, Status> {
         let (tenant, _) = self.lasting_caller(&request).await?;
-        tenant
-            .stream_command(request.into_inner())
-            .map(Response::new)
+        let updates = tenant.stream_command(request.into_inner())?;
+        Ok(Response::new(self.stop.guard(updates)))
     }
 }

@@ -10,6 +10,7 @@ use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, StatusExt};
 use tracing::warn;
 
+use super::shutdown::ShuttingDown;
 use crate::{
     convert::InvalidRequest,
     databricks::{ApiError, Error},
@@ -30,6 +31,14 @@ impl From<InvalidRequest> for Status {
         }
         details.set_error_info("INVALID_REQUEST", LOCAL_DOMAIN, HashMap::new());
         Status::with_error_details(Code::InvalidArgument, error.to_string(), details)
+    }
+}
+
+// === impl From<ShuttingDown> ===
+
+impl From<ShuttingDown> for Status {
+    fn from(error: ShuttingDown) -> Self {
+        local_status(Code::Unavailable, "SERVER_SHUTTING_DOWN", error.to_string())
     }
 }
 

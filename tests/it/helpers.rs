@@ -86,7 +86,7 @@ impl TestApp {
             RETRY_BUDGET,
         );
         let service = ComputeService::with_caller_limit(client, test_options(), max_callers);
-        let mut app = Self::serve(service).await;
+        let mut app = Self::serve(service, server::ServerOptions::default()).await;
         app.emulator = Some(emulator);
         app
     }
@@ -111,25 +111,34 @@ impl TestApp {
         retry_budget: Duration,
     ) -> Self {
         let client = test_client(host, credentials, request_timeout, retry_budget);
-        Self::serve(ComputeService::with_options(client, test_options())).await
+        let service = ComputeService::with_options(client, test_options());
+        Self::serve(service, server::ServerOptions::default()).await
     }
 
-    /// Serves `service` on an ephemeral port, with a connected client.
-    async fn serve(service: ComputeService) -> Self {
+    /// As [`spawn_with_retry_budget`](Self::spawn_with_retry_budget), with
+    /// the server's limits and shutdown budgets from `server_options`.
+    pub async fn spawn_with_server_options(
+        host: &str,
+        credentials: Credentials,
+        retry_budget: Duration,
+        server_options: server::ServerOptions,
+    ) -> Self {
+        let client = test_client(host, credentials, Duration::from_secs(5), retry_budget);
+        let service = ComputeService::with_options(client, test_options());
+        Self::serve(service, server_options).await
+    }
+
+    /// Serves `service` within `server_options` on an ephemeral port, with a
+    /// connected client.
+    async fn serve(service: ComputeService, server_options: server::ServerOptions) -> Self {
         let served = service.clone();
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let grpc_addr = listener.local_addr().unwrap();
         let (shutdown, stop) = oneshot::channel::<()>();
         let server = tokio::spawn(async move {
-            server::serve(
-                listener,
-                served,
-                None,
-                server::ServerOptions::default(),
-                async {
-                    let _ = stop.await;
-                },
-            )
+            server::serve(listener, served, None, server_options, async {
+                let _ = stop.await;
+            })
             .await
             .unwrap();
         });
@@ -201,12 +210,18 @@ impl TestApp {
             .count()
     }
 
-    /// Stops the gRPC server (which destroys its managed contexts), leaving
-    /// the emulator running; re-raises a server panic.
-    pub async fn stop_server(&mut self) {
+    /// Starts the gRPC server's shutdown (as SIGTERM does) without waiting
+    /// for it; [`stop_server`](Self::stop_server) waits.
+    pub fn begin_shutdown(&mut self) {
         if let Some(shutdown) = self.shutdown.take() {
             let _ = shutdown.send(());
         }
+    }
+
+    /// Stops the gRPC server (which destroys its managed contexts), leaving
+    /// the emulator running; re-raises a server panic.
+    pub async fn stop_server(&mut self) {
+        self.begin_shutdown();
         if let Some(server) = self.server.take() {
             server.await.unwrap();
         }

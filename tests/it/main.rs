@@ -26,4 +26,5 @@ mod result_limits;
 mod retries;
 mod secrets;
 mod server;
+mod shutdown;
 mod streaming;

@@ -5,7 +5,7 @@
 //! multiplexing refusal and every way the plugin is told to exit.
 
 mod clients;
-mod harness;
+pub(crate) mod harness;
 mod tls;
 
 use databricks_grpc::plugin::proto::{

@@ -219,3 +219,48 @@ fn pass_through_off_loopback_needs_tls_or_an_explicit_waiver() {
         "clap refuses a half TLS pair"
     );
 }
+
+/// `serve --emulator` hands callers ExecuteCommand on this machine, so an
+/// address beyond loopback is refused before anything listens; loopback
+/// starts, and SIGTERM stops it with status 0.
+#[tokio::test]
+async fn serve_emulator_listens_on_loopback_only() {
+    use tokio::io::AsyncBufReadExt as _;
+
+    use crate::plugin::harness::{LIMIT, base_command};
+
+    let serve = |listen: &str| base_command(&["serve", "--emulator", "--listen", listen]);
+    let refused = tokio::time::timeout(LIMIT, serve("0.0.0.0:0").output())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(stderr.contains("only listens on loopback"), "{stderr}");
+    assert!(stderr.contains("0.0.0.0:0"), "{stderr}");
+    assert!(refused.stdout.is_empty(), "nothing may be served");
+
+    let mut accepted = serve("127.0.0.1:0").spawn().unwrap();
+    let mut stdout = tokio::io::BufReader::new(accepted.stdout.take().unwrap()).lines();
+    let banner = tokio::time::timeout(LIMIT, async {
+        loop {
+            match stdout.next_line().await.unwrap() {
+                Some(line) if line.starts_with("gRPC server listening on 127.0.0.1:") => {
+                    return line;
+                }
+                Some(_) => continue,
+                None => panic!("serve exited without listening"),
+            }
+        }
+    })
+    .await
+    .unwrap();
+    assert!(!banner.contains(":0 "), "{banner}");
+    let pid = nix::unistd::Pid::from_raw(accepted.id().unwrap() as i32);
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).unwrap();
+    let status = tokio::time::timeout(LIMIT, accepted.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(status.code(), Some(0));
+}

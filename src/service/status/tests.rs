@@ -160,3 +160,14 @@ fn an_oversized_body_is_resource_exhausted_without_retry_info() {
         status.message()
     );
 }
+
+#[test]
+fn shutting_down_is_unavailable_from_this_server() {
+    let status = Status::from(super::ShuttingDown);
+    assert_eq!(status.code(), Code::Unavailable);
+    assert_eq!(status.message(), "server is shutting down");
+    let details = status.get_error_details();
+    let info = details.error_info().unwrap();
+    assert_eq!(info.reason, "SERVER_SHUTTING_DOWN");
+    assert_eq!(info.domain, LOCAL_DOMAIN);
+}
