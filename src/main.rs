@@ -105,14 +105,8 @@ async fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
         .with_context(|| format!("could not listen on {}", args.listen))?;
     let address = listener.local_addr()?;
     print_stdout(&format!("gRPC server listening on {address}{transport}"));
-    let served = server::serve(
-        listener,
-        service,
-        tls,
-        server::ServerOptions::default(),
-        shutdown_signal(),
-    )
-    .await;
+    let options = args.connections.server_options();
+    let served = server::serve(listener, service, tls, options, shutdown_signal()).await;
     stop_emulator(emulator).await?;
     Ok(served?)
 }

@@ -12,17 +12,21 @@ use tokio::{
     io::{AsyncRead, AsyncWrite},
     net::TcpListener,
 };
-use tokio_stream::{Stream, wrappers::TcpListenerStream};
+use tokio_stream::Stream;
 use tonic::transport::{Server, ServerTlsConfig, server::Connected, server::Router};
 use tonic_health::server::HealthReporter;
 use tracing::{info, warn};
 
 use crate::{proto, service::ComputeService};
 
+pub mod connections;
 mod options;
 pub mod tls;
 
-pub use options::ServerOptions;
+pub use options::{
+    DEFAULT_HANDSHAKE_TIMEOUT, DEFAULT_HTTP2_KEEPALIVE_INTERVAL, DEFAULT_HTTP2_KEEPALIVE_TIMEOUT,
+    DEFAULT_MAX_CONCURRENT_STREAMS, DEFAULT_MAX_CONNECTIONS, ServerOptions,
+};
 
 /// Errors that stop the gRPC server.
 #[derive(Debug, thiserror::Error)]
@@ -57,9 +61,14 @@ pub async fn serve(
 ) -> Result<(), ServeError> {
     let routes = Routes::new(service, None, tls, options).await?;
     info!(address = ?listener.local_addr().ok(), "gRPC server ready");
-    routes
-        .serve_with_incoming(TcpListenerStream::new(listener), shutdown, None)
-        .await
+    let incoming = connections::Incoming::new(listener, routes.options());
+    let admission = incoming.admission().clone();
+    let shutdown = async move {
+        shutdown.await;
+        // Connections that never spoke have no calls to drain.
+        admission.close_waiting();
+    };
+    routes.serve_with_incoming(incoming, shutdown, None).await
 }
 
 /// Reflection over our services and health only; the reflection service
@@ -93,7 +102,10 @@ impl Routes {
                 .max_decoding_message_size(limit)
                 .max_encoding_message_size(limit);
         }
-        let mut server = Server::builder();
+        let mut server = Server::builder()
+            .max_concurrent_streams(options.max_concurrent_streams)
+            .http2_keepalive_interval(Some(options.http2_keepalive_interval))
+            .http2_keepalive_timeout(Some(options.http2_keepalive_timeout));
         if let Some(tls) = tls {
             server = server.tls_config(tls)?;
         }

@@ -13,7 +13,7 @@ use databricks_grpc::{
     emulator::{self, EmulatorConfig, EmulatorHandle, JournalEntry, Pace},
     hub::Backoff,
     proto::compute::{self as pb, compute_service_client::ComputeServiceClient},
-    server,
+    server::{self, ServerOptions},
     service::{ComputeService, ServiceOptions},
 };
 use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
@@ -79,6 +79,31 @@ impl TestApp {
         credentials: Credentials,
         retry_budget: Duration,
     ) -> Self {
+        Self::spawn_serving(host, credentials, retry_budget, ServerOptions::default()).await
+    }
+
+    /// The default emulator, served within the limits of `options`.
+    pub async fn spawn_with_server_options(options: ServerOptions) -> Self {
+        let emulator = spawn_emulator(EmulatorConfig::default().with_pace(Pace::PerRead)).await;
+        let token = Secret::new(emulator.token());
+        let credentials = Credentials::Pat { token };
+        let mut app = Self::spawn_serving(
+            &emulator.url(),
+            credentials,
+            Duration::from_secs(1),
+            options,
+        )
+        .await;
+        app.emulator = Some(emulator);
+        app
+    }
+
+    async fn spawn_serving(
+        host: &str,
+        credentials: Credentials,
+        retry_budget: Duration,
+        server_options: ServerOptions,
+    ) -> Self {
         init_test_logs();
         let config = DatabricksConfig::with_credentials(host, credentials)
             .unwrap()
@@ -97,15 +122,9 @@ impl TestApp {
         let grpc_addr = listener.local_addr().unwrap();
         let (shutdown, stop) = oneshot::channel::<()>();
         let server = tokio::spawn(async move {
-            server::serve(
-                listener,
-                served,
-                None,
-                server::ServerOptions::default(),
-                async {
-                    let _ = stop.await;
-                },
-            )
+            server::serve(listener, served, None, server_options, async {
+                let _ = stop.await;
+            })
             .await
             .unwrap();
         });

@@ -11,6 +11,7 @@
 
 mod auth;
 mod commands;
+mod connections;
 mod errors;
 mod fault_matrix;
 mod faults;
@@ -19,6 +20,7 @@ mod large_workspace;
 mod libraries;
 mod passthrough;
 mod plugin;
+mod raw_h2;
 mod retries;
 mod secrets;
 mod server;

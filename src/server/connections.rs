@@ -1,0 +1,367 @@
+//! Admission of connections: a cap on how many are open at once, a deadline
+//! for each new one to start speaking, and room for a real client when
+//! connections that never speak fill the cap.
+//!
+//! [`Admission::admit`] wraps an accepted byte stream in a [`Guarded`] that
+//! holds one of the `max_connections` slots until it is dropped. A guarded
+//! connection is *waiting* until its peer has sent [`FIRST_BYTES`] bytes
+//! (the HTTP/2 preface is exactly that long; a TLS ClientHello is longer,
+//! and tonic bounds the rest of the TLS handshake). While it waits, its
+//! reads fail once the handshake timeout has passed, or at once when it is
+//! evicted: when every slot is taken, a new connection takes the slot of the
+//! oldest connection still waiting. Only when every slot holds a connection
+//! past its first bytes is the new one refused, which closes it. Caps hit
+//! are logged at WARN at most once per [`WARN_EVERY`], with counts.
+//!
+//! [`Incoming`] is the TCP accept loop of `serve` built on it; plugin mode
+//! admits the connections of its own listener.
+
+mod incoming;
+#[cfg(test)]
+mod tests;
+
+use std::{
+    collections::BTreeMap,
+    io,
+    pin::Pin,
+    sync::{Arc, Mutex, MutexGuard, PoisonError},
+    task::{Context, Poll},
+    time::Duration,
+};
+
+use tokio::{
+    io::{AsyncRead, AsyncWrite, ReadBuf},
+    sync::oneshot,
+    time::{Instant, Sleep},
+};
+use tonic::transport::server::Connected;
+use tracing::{debug, warn};
+
+pub use incoming::Incoming;
+
+use super::ServerOptions;
+
+/// Bytes a new connection must send before its handshake deadline: the
+/// length of the HTTP/2 client preface.
+pub const FIRST_BYTES: usize = 24;
+/// The cap warning is logged at most this often.
+pub const WARN_EVERY: Duration = Duration::from_secs(10);
+
+/// The connection slots of one server, shared by its accept loop and every
+/// connection it admitted.
+#[derive(Debug, Clone)]
+pub struct Admission {
+    shared: Arc<Shared>,
+}
+
+/// An admitted connection: `IO`, holding a slot until dropped, failing its
+/// reads when it is evicted or misses its handshake deadline while waiting.
+pub struct Guarded<IO> {
+    io: IO,
+    id: u64,
+    shared: Arc<Shared>,
+    phase: Phase,
+}
+
+#[derive(Debug)]
+struct Shared {
+    max_connections: usize,
+    handshake_timeout: Duration,
+    state: Mutex<Slots>,
+}
+
+/// Who holds the slots. `waiting` is in admission order, so its first
+/// entry is the oldest connection still waiting for its first bytes.
+#[derive(Debug, Default)]
+struct Slots {
+    open: usize,
+    next_id: u64,
+    waiting: BTreeMap<u64, oneshot::Sender<()>>,
+    warned_at: Option<Instant>,
+    evicted_since_warning: u64,
+    refused_since_warning: u64,
+}
+
+enum Phase {
+    Waiting {
+        received: usize,
+        deadline: Pin<Box<Sleep>>,
+        evicted: oneshot::Receiver<()>,
+    },
+    Established,
+    /// Evicted or timed out; its slot is already given back or away.
+    Closed,
+}
+
+// === impl Admission ===
+
+impl Admission {
+    /// Slots for `options.max_connections` connections (at most half the
+    /// process's file descriptor limit, so a full house still leaves
+    /// descriptors for upstream calls), each with `options.handshake_timeout`.
+    pub fn new(options: &ServerOptions) -> Self {
+        let max_connections = within_fd_limit(options.max_connections);
+        Self {
+            shared: Arc::new(Shared {
+                max_connections,
+                handshake_timeout: options.handshake_timeout,
+                state: Mutex::new(Slots::default()),
+            }),
+        }
+    }
+
+    /// The cap in force.
+    pub fn max_connections(&self) -> usize {
+        self.shared.max_connections
+    }
+
+    /// Connections holding a slot now.
+    pub fn open(&self) -> usize {
+        self.shared.slots().open
+    }
+
+    /// Admits `io` into a free slot, or the slot of the oldest connection
+    /// still waiting (which is evicted); `None` when every slot holds an
+    /// established connection: drop `io` to close it.
+    pub fn admit<IO>(&self, io: IO) -> Option<Guarded<IO>> {
+        let shared = &self.shared;
+        let mut slots = shared.slots();
+        if slots.open >= shared.max_connections {
+            match slots.waiting.pop_first() {
+                // The slot passes from the evicted connection to this one.
+                Some((_, evict)) => {
+                    let _ = evict.send(());
+                    slots.evicted_since_warning += 1;
+                    slots.warn_if_due(shared.max_connections);
+                }
+                None => {
+                    slots.refused_since_warning += 1;
+                    slots.warn_if_due(shared.max_connections);
+                    return None;
+                }
+            }
+        } else {
+            slots.open += 1;
+        }
+        let id = slots.next_id;
+        slots.next_id += 1;
+        let (evict, evicted) = oneshot::channel();
+        slots.waiting.insert(id, evict);
+        drop(slots);
+        Some(Guarded {
+            io,
+            id,
+            shared: Arc::clone(shared),
+            phase: Phase::Waiting {
+                received: 0,
+                deadline: Box::pin(tokio::time::sleep(shared.handshake_timeout)),
+                evicted,
+            },
+        })
+    }
+
+    /// Closes every connection still waiting for its first bytes (at
+    /// shutdown: nothing is in flight on them, and a graceful stop would
+    /// otherwise wait for their handshake timeout).
+    pub fn close_waiting(&self) {
+        let mut slots = self.shared.slots();
+        let waiting = std::mem::take(&mut slots.waiting);
+        slots.open -= waiting.len();
+        drop(slots);
+        for evict in waiting.into_values() {
+            let _ = evict.send(());
+        }
+    }
+}
+
+/// `wanted`, lowered to half the soft RLIMIT_NOFILE when that is smaller.
+fn within_fd_limit(wanted: usize) -> usize {
+    #[cfg(unix)]
+    if let Ok((soft, _)) =
+        nix::sys::resource::getrlimit(nix::sys::resource::Resource::RLIMIT_NOFILE)
+    {
+        let budget = usize::try_from(soft / 2).unwrap_or(usize::MAX).max(1);
+        if budget < wanted {
+            warn!(
+                max_connections = budget,
+                requested = wanted,
+                fd_limit = soft,
+                "max connections lowered to half the file descriptor limit"
+            );
+            return budget;
+        }
+    }
+    wanted.max(1)
+}
+
+// === impl Shared ===
+
+impl Shared {
+    fn slots(&self) -> MutexGuard<'_, Slots> {
+        // The counts stay consistent under every panic point (none mutates
+        // halfway), so a poisoned lock is still usable.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Gives back the slot of connection `id` if it still waits for it; an
+    /// evicted connection's slot has already passed to its successor.
+    fn release_waiting(&self, id: u64) {
+        let mut slots = self.slots();
+        if slots.waiting.remove(&id).is_some() {
+            slots.open -= 1;
+        }
+    }
+}
+
+// === impl Slots ===
+
+impl Slots {
+    fn warn_if_due(&mut self, max_connections: usize) {
+        let now = Instant::now();
+        if self
+            .warned_at
+            .is_some_and(|at| now.duration_since(at) < WARN_EVERY)
+        {
+            return;
+        }
+        warn!(
+            max_connections,
+            evicted = self.evicted_since_warning,
+            refused = self.refused_since_warning,
+            "connection cap reached: since the last warning, closed this many connections \
+             still waiting for their handshake (evicted) and new connections (refused)"
+        );
+        self.warned_at = Some(now);
+        self.evicted_since_warning = 0;
+        self.refused_since_warning = 0;
+    }
+}
+
+// === impl Guarded ===
+
+impl<IO> Guarded<IO> {
+    /// The connection's byte stream.
+    pub fn get_ref(&self) -> &IO {
+        &self.io
+    }
+
+    /// True once the peer sent its first bytes in time.
+    pub fn is_established(&self) -> bool {
+        matches!(self.phase, Phase::Established)
+    }
+
+    /// Waiting → established, unless an eviction won the race.
+    fn establish(&mut self) {
+        let kept = self.shared.slots().waiting.remove(&self.id).is_some();
+        self.phase = if kept {
+            Phase::Established
+        } else {
+            Phase::Closed
+        };
+    }
+
+    fn close(&mut self, why: &'static str) -> io::Error {
+        self.shared.release_waiting(self.id);
+        self.phase = Phase::Closed;
+        debug!(
+            reason = why,
+            "closing a connection that has not sent its handshake"
+        );
+        closed(why)
+    }
+}
+
+fn closed(why: &'static str) -> io::Error {
+    io::Error::new(io::ErrorKind::ConnectionAborted, why)
+}
+
+const EVICTED: &str = "evicted to make room under the connection cap";
+const TIMED_OUT: &str = "no handshake within the handshake timeout";
+
+impl<IO: AsyncRead + Unpin> AsyncRead for Guarded<IO> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let this = &mut *self;
+        let Phase::Waiting {
+            received,
+            deadline,
+            evicted,
+        } = &mut this.phase
+        else {
+            return match this.phase {
+                Phase::Closed => Poll::Ready(Err(closed("the connection was closed"))),
+                _ => Pin::new(&mut this.io).poll_read(cx, buf),
+            };
+        };
+        let before = buf.filled().len();
+        match Pin::new(&mut this.io).poll_read(cx, buf) {
+            Poll::Ready(Ok(())) => {
+                *received += buf.filled().len() - before;
+                if *received >= FIRST_BYTES {
+                    this.establish();
+                }
+                return Poll::Ready(Ok(()));
+            }
+            Poll::Ready(Err(error)) => return Poll::Ready(Err(error)),
+            Poll::Pending => {}
+        }
+        if Pin::new(evicted).poll(cx).is_ready() {
+            return Poll::Ready(Err(this.close(EVICTED)));
+        }
+        if deadline.as_mut().poll(cx).is_ready() {
+            return Poll::Ready(Err(this.close(TIMED_OUT)));
+        }
+        Poll::Pending
+    }
+}
+
+impl<IO: AsyncWrite + Unpin> AsyncWrite for Guarded<IO> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.io).poll_write(cx, buf)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.io).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.io).poll_shutdown(cx)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.io).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.io.is_write_vectored()
+    }
+}
+
+impl<IO: Connected> Connected for Guarded<IO> {
+    type ConnectInfo = IO::ConnectInfo;
+
+    fn connect_info(&self) -> Self::ConnectInfo {
+        self.io.connect_info()
+    }
+}
+
+impl<IO> Drop for Guarded<IO> {
+    fn drop(&mut self) {
+        match self.phase {
+            Phase::Waiting { .. } => self.shared.release_waiting(self.id),
+            Phase::Established => self.shared.slots().open -= 1,
+            Phase::Closed => {}
+        }
+    }
+}
