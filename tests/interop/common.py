@@ -289,6 +289,12 @@ def vm_rss_mb(server: Server) -> float:
     raise CheckFailed("no VmRSS in /proc/PID/status")
 
 
+def open_fds(server: Server) -> int:
+    """File descriptors the server process has open."""
+    assert server.proc is not None
+    return len(os.listdir(f"/proc/{server.proc.pid}/fd"))
+
+
 def cpu_seconds(server: Server) -> float:
     """User plus system CPU time the server process has used so far."""
     assert server.proc is not None
