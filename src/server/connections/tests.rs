@@ -1,6 +1,6 @@
 //! Admission on in-memory connections, in paused time.
 
-use std::time::Duration;
+use std::{io, time::Duration};
 
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _, DuplexStream, duplex};
 
