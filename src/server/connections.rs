@@ -181,23 +181,26 @@ impl Shared {
 // === impl Slots ===
 
 impl Slots {
-    fn warn_if_due(&mut self, max_connections: usize) {
+    /// Logs the cap warning with the counts so far, unless one was logged
+    /// less than [`WARN_EVERY`] ago; true when it logged.
+    fn warn_if_due(&mut self, max_connections: usize) -> bool {
         let now = Instant::now();
         if self
             .warned_at
             .is_some_and(|at| now.duration_since(at) < WARN_EVERY)
         {
-            return;
+            return false;
         }
         warn!(
             max_connections,
             evicted = self.evicted_since_warning,
             refused = self.refused_since_warning,
-            "connection cap reached: since the last warning, closed this many connections \
-             still waiting for their handshake (evicted) and new connections (refused)"
+            "connection cap reached; closed since the last such warning: `evicted` connections \
+             still waiting for their handshake, `refused` new ones"
         );
         self.warned_at = Some(now);
         self.evicted_since_warning = 0;
         self.refused_since_warning = 0;
+        true
     }
 }

@@ -149,3 +149,23 @@ async fn closing_the_waiting_connections_leaves_established_ones_open() {
     drop(silent);
     assert_eq!(admission.open(), 1);
 }
+
+#[tokio::test(start_paused = true)]
+async fn the_cap_warning_is_logged_at_most_once_per_period_with_counts() {
+    let mut slots = Slots {
+        refused_since_warning: 1,
+        ..Slots::default()
+    };
+    assert!(slots.warn_if_due(2), "the first hit is logged at once");
+    slots.refused_since_warning += 5;
+    assert!(!slots.warn_if_due(2));
+    tokio::time::advance(WARN_EVERY - Duration::from_millis(1)).await;
+    assert!(!slots.warn_if_due(2));
+    assert_eq!(
+        slots.refused_since_warning, 5,
+        "counted until the next warning"
+    );
+    tokio::time::advance(Duration::from_millis(1)).await;
+    assert!(slots.warn_if_due(2));
+    assert_eq!(slots.refused_since_warning, 0);
+}
