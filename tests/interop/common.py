@@ -280,13 +280,13 @@ def start_serve(name: str, extra: list[str], nofile: Optional[int] = None) -> Se
     return server
 
 
-def vm_rss_mb(server: Server) -> float:
-    """The server process's resident set size (VmRSS), in MB."""
+def vm_rss_mb(server: Server, field: str = "VmRSS") -> float:
+    """The server process's resident set size (VmRSS; VmHWM: its peak), in MB."""
     assert server.proc is not None
     for line in Path(f"/proc/{server.proc.pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+        if line.startswith(f"{field}:"):
             return int(line.split()[1]) / 1024
-    raise CheckFailed("no VmRSS in /proc/PID/status")
+    raise CheckFailed(f"no {field} in /proc/PID/status")
 
 
 def open_fds(server: Server) -> int:

@@ -158,7 +158,8 @@ def one_round(server: common.Server, pb2, pb2_grpc, streams: int, rss_before: fl
     say(
         f"figures: {count} half-open streams on one connection, limit {limit}, {refused} refused; "
         f"RSS {rss_before:.0f} MB before, {rss_open:.0f} MB with the streams open, "
-        f"{rss_after:.0f} MB after the connection closed; a new client's ClusterStatus "
+        f"{rss_after:.0f} MB after the connection closed (peak so far {common.vm_rss_mb(server, 'VmHWM'):.0f} MB); "
+    f"a new client's ClusterStatus "
         f"with the streams open: {call_s * 1000:.0f} ms ({outcome})"
     )
     return dict(count=count, limit=limit, refused=refused, refused_ids=set(conn.refused),
