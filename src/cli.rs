@@ -2,10 +2,10 @@
 
 use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, builder::RangedU64ValueParser};
 #[cfg(unix)]
 use databricks_grpc::plugin;
-use databricks_grpc::{emulator, telemetry::LogFormat};
+use databricks_grpc::{emulator, server, telemetry::LogFormat};
 
 /// A typed gRPC API in front of the Databricks Libraries and Command Execution
 /// REST APIs.
@@ -78,7 +78,53 @@ pub(crate) struct ServeArgs {
     #[arg(long, default_value = "10s", value_parser = parse_duration)]
     pub(crate) drain_limit: Duration,
     #[command(flatten)]
+    pub(crate) connections: ConnectionArgs,
+    #[command(flatten)]
     pub(crate) backend: BackendArgs,
+}
+
+/// How `serve` limits connections and streams.
+#[derive(Debug, Args)]
+pub(crate) struct ConnectionArgs {
+    /// Connections open at once (at most half the file descriptor limit).
+    /// When all are taken, the oldest connection that has not yet sent its
+    /// first bytes is closed to make room; if every one has, the new one is.
+    #[arg(long, default_value_t = server::DEFAULT_MAX_CONNECTIONS,
+          value_parser = RangedU64ValueParser::<usize>::new().range(1..))]
+    pub(crate) max_connections: usize,
+    /// Time a new connection has to send its first bytes (the HTTP/2
+    /// preface, or a TLS ClientHello; the TLS handshake gets 10s more).
+    #[arg(long, default_value = "10s", value_parser = parse_positive_duration)]
+    pub(crate) handshake_timeout: Duration,
+    /// How often each connection is sent an HTTP/2 PING...
+    #[arg(long, default_value = "60s", value_parser = parse_positive_duration)]
+    pub(crate) http2_keepalive_interval: Duration,
+    /// ...and how long it may go unanswered before the connection is closed.
+    #[arg(long, default_value = "20s", value_parser = parse_positive_duration)]
+    pub(crate) http2_keepalive_timeout: Duration,
+    /// Streams (calls) one connection may have open at once, advertised as
+    /// HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS; more are refused.
+    #[arg(long, default_value_t = server::DEFAULT_MAX_CONCURRENT_STREAMS,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub(crate) max_concurrent_streams: u32,
+}
+
+impl ConnectionArgs {
+    /// These limits, and the defaults of everything else.
+    #[allow(
+        clippy::needless_update,
+        reason = "options these flags do not set keep their defaults as fields are added"
+    )]
+    pub(crate) fn server_options(&self) -> server::ServerOptions {
+        server::ServerOptions {
+            max_connections: self.max_connections,
+            handshake_timeout: self.handshake_timeout,
+            http2_keepalive_interval: self.http2_keepalive_interval,
+            http2_keepalive_timeout: self.http2_keepalive_timeout,
+            max_concurrent_streams: self.max_concurrent_streams,
+            ..server::ServerOptions::default()
+        }
+    }
 }
 
 #[cfg(unix)]
@@ -185,6 +231,15 @@ pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
     Duration::try_from_secs_f64(seconds).map_err(|error| format!("{text:?}: {error}"))
 }
 
+/// A duration above zero.
+fn parse_positive_duration(text: &str) -> Result<Duration, String> {
+    let duration = parse_duration(text)?;
+    if duration.is_zero() {
+        return Err(format!("{text:?} must be above zero"));
+    }
+    Ok(duration)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -255,6 +310,23 @@ mod tests {
                 .join(" ")
         };
         assert!(help.contains("for at most 5s"), "{help}");
+    }
+
+    #[test]
+    fn connection_flags_default_to_the_server_defaults() {
+        use clap::Parser;
+        let cli = Cli::try_parse_from(["databricks-grpc", "serve", "--emulator"]).unwrap();
+        let Some(Command::Serve(args)) = cli.command else {
+            panic!("serve parses as serve");
+        };
+        assert_eq!(
+            args.connections.server_options(),
+            server::ServerOptions::default()
+        );
+        for flag in ["--max-connections=0", "--handshake-timeout=0s"] {
+            let parsed = Cli::try_parse_from(["databricks-grpc", "serve", flag]);
+            assert!(parsed.is_err(), "{flag} is refused");
+        }
     }
 
     #[test]

@@ -117,14 +117,11 @@ async fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
     let address = listener.local_addr()?;
     let shutdown = shutdown_signal();
     print_stdout(&format!("gRPC server listening on {address}{transport}"));
-    let served = server::serve(
-        listener,
-        service,
-        tls,
-        server::ServerOptions::default().with_drain_limit(args.drain_limit),
-        shutdown,
-    )
-    .await;
+    let options = args
+        .connections
+        .server_options()
+        .with_drain_limit(args.drain_limit);
+    let served = server::serve(listener, service, tls, options, shutdown).await;
     stop_emulator(emulator).await?;
     Ok(served?)
 }

@@ -14,19 +14,24 @@ use tokio::{
     net::TcpListener,
     sync::watch,
 };
-use tokio_stream::{Stream, wrappers::TcpListenerStream};
+use tokio_stream::Stream;
 use tonic::transport::{Server, ServerTlsConfig, server::Connected, server::Router};
 use tonic_health::{ServingStatus, server::HealthReporter};
 use tracing::{info, warn};
 
 use crate::{proto, service::ComputeService};
 
+pub mod connections;
 mod drain;
 mod options;
 pub mod tls;
 
 use drain::Severance;
-pub use options::{CONTEXT_CLEANUP_BUDGET, DEFAULT_DRAIN_LIMIT, ServerOptions};
+pub use options::{
+    CONTEXT_CLEANUP_BUDGET, DEFAULT_DRAIN_LIMIT, DEFAULT_HANDSHAKE_TIMEOUT,
+    DEFAULT_HTTP2_KEEPALIVE_INTERVAL, DEFAULT_HTTP2_KEEPALIVE_TIMEOUT,
+    DEFAULT_MAX_CONCURRENT_STREAMS, DEFAULT_MAX_CONNECTIONS, ServerOptions,
+};
 
 /// Errors that stop the gRPC server.
 #[derive(Debug, thiserror::Error)]
@@ -63,9 +68,14 @@ pub async fn serve(
 ) -> Result<(), ServeError> {
     let routes = Routes::new(service, None, tls, options).await?;
     info!(address = ?listener.local_addr().ok(), "gRPC server ready");
-    routes
-        .serve_with_incoming(TcpListenerStream::new(listener), shutdown)
-        .await
+    let incoming = connections::Incoming::new(listener, routes.options());
+    let admission = incoming.admission().clone();
+    let shutdown = async move {
+        shutdown.await;
+        // Connections that never spoke have no calls to drain.
+        admission.close_waiting();
+    };
+    routes.serve_with_incoming(incoming, shutdown).await
 }
 
 /// Reflection over our services and health only; the reflection service
@@ -99,7 +109,10 @@ impl Routes {
                 .max_decoding_message_size(limit)
                 .max_encoding_message_size(limit);
         }
-        let mut server = Server::builder();
+        let mut server = Server::builder()
+            .max_concurrent_streams(options.max_concurrent_streams)
+            .http2_keepalive_interval(Some(options.http2_keepalive_interval))
+            .http2_keepalive_timeout(Some(options.http2_keepalive_timeout));
         if let Some(tls) = tls {
             server = server.tls_config(tls)?;
         }

@@ -16,7 +16,7 @@ use super::{
     tls::{AutoTls, TlsError},
 };
 use crate::{
-    server::{Routes, ServeError, ServerOptions},
+    server::{Routes, ServeError, ServerOptions, connections::Admission},
     service::ComputeService,
 };
 
@@ -65,7 +65,9 @@ pub async fn serve(
     let (listener, socket_file) = Listener::bind(network, env).map_err(PluginError::Listen)?;
     let address = listener.address().map_err(PluginError::Listen)?;
     let (stop, _) = watch::channel(false);
-    let routes = mount(service, &stop).await?;
+    let options = ServerOptions::default();
+    let admission = Admission::new(&options);
+    let routes = mount(service, options, &stop).await?;
     let handshake = Handshake {
         app_version,
         network,
@@ -75,7 +77,8 @@ pub async fn serve(
     };
     let (conns, incoming) = mpsc::channel(16);
     let acceptor = tls.map(|tls| tls.acceptor);
-    let accepting = tokio::spawn(accept_loop(listener, acceptor, conns).in_current_span());
+    let accepting =
+        tokio::spawn(accept_loop(listener, admission, acceptor, conns).in_current_span());
     writeln!(handshake_out, "{handshake}")
         .and_then(|()| handshake_out.flush())
         .map_err(PluginError::Handshake)?;
@@ -98,9 +101,13 @@ pub async fn serve(
 
 /// ComputeService (256 MiB messages), health with `plugin` and `""`
 /// SERVING, and the go-plugin host services.
-async fn mount(service: ComputeService, stop: &watch::Sender<bool>) -> Result<Routes, ServeError> {
+async fn mount(
+    service: ComputeService,
+    options: ServerOptions,
+    stop: &watch::Sender<bool>,
+) -> Result<Routes, ServeError> {
     let (controller, stdio, broker) = host_services(stop);
-    let options = ServerOptions::default()
+    let options = options
         .with_drain_limit(DRAIN_LIMIT)
         .with_context_cleanup_budget(CONTEXT_CLEANUP_BUDGET);
     let mut routes = Routes::new(service, Some(MAX_MESSAGE_SIZE), None, options)
@@ -126,9 +133,15 @@ async fn stopped(stop: watch::Sender<bool>, shutdown: impl Future<Output = ()>) 
     stop.send_replace(true);
 }
 
-/// Accepts connections (completing TLS handshakes off the accept path) and
-/// hands them to the server until the server drops the receiver.
-async fn accept_loop(listener: Listener, tls: Option<TlsAcceptor>, conns: mpsc::Sender<Conn>) {
+/// Accepts connections (completing TLS handshakes off the accept path)
+/// within the slots of `admission` and hands them to the server until the
+/// server drops the receiver.
+async fn accept_loop(
+    listener: Listener,
+    admission: Admission,
+    tls: Option<TlsAcceptor>,
+    conns: mpsc::Sender<Conn>,
+) {
     loop {
         let stream = match listener.accept().await {
             Ok(stream) => stream,
@@ -139,8 +152,12 @@ async fn accept_loop(listener: Listener, tls: Option<TlsAcceptor>, conns: mpsc::
                 continue;
             }
         };
+        // Over the cap: dropping the connection closes it.
+        let Some(stream) = admission.admit(stream) else {
+            continue;
+        };
         let Some(acceptor) = tls.clone() else {
-            if conns.send(Conn(stream)).await.is_err() {
+            if conns.send(Conn(Box::new(stream))).await.is_err() {
                 return;
             }
             continue;

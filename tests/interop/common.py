@@ -128,8 +128,9 @@ class Banner:
 class Server:
     """A databricks-grpc process whose stdout is read line by line."""
 
-    def __init__(self, name: str, args: list[str]):
+    def __init__(self, name: str, args: list[str], nofile: Optional[int] = None):
         self.name = name
+        self.nofile = nofile  # RLIMIT_NOFILE for the process, when given
         self.args = [str(binary_path())] + args
         WORK.mkdir(parents=True, exist_ok=True)
         self.stdout_log = WORK / f"{name}.stdout.log"
@@ -156,12 +157,18 @@ class Server:
             cwd=ROOT,
             env=env,
             start_new_session=True,  # our signals are not its signals; we stop it ourselves
+            preexec_fn=self._limit_fds if self.nofile else None,
         )
         stderr.close()
         _started.append(self)
         threading.Thread(target=self._pump, daemon=True).start()
         self._wait_banner(want_grpc)
         return self.banner
+
+    def _limit_fds(self) -> None:
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_NOFILE, (self.nofile, self.nofile))
 
     def _pump(self) -> None:
         assert self.proc is not None and self.proc.stdout is not None
@@ -267,10 +274,32 @@ def start_emulator(name: str, extra: list[str]) -> Server:
     return server
 
 
-def start_serve(name: str, extra: list[str]) -> Server:
-    server = Server(name, ["serve", "--listen", "127.0.0.1:0", "--emulator"] + extra)
+def start_serve(name: str, extra: list[str], nofile: Optional[int] = None) -> Server:
+    server = Server(name, ["serve", "--listen", "127.0.0.1:0", "--emulator"] + extra, nofile)
     server.start(want_grpc=True)
     return server
+
+
+def vm_rss_mb(server: Server, field: str = "VmRSS") -> float:
+    """The server process's resident set size (VmRSS; VmHWM: its peak), in MB."""
+    assert server.proc is not None
+    for line in Path(f"/proc/{server.proc.pid}/status").read_text().splitlines():
+        if line.startswith(f"{field}:"):
+            return int(line.split()[1]) / 1024
+    raise CheckFailed(f"no {field} in /proc/PID/status")
+
+
+def open_fds(server: Server) -> int:
+    """File descriptors the server process has open."""
+    assert server.proc is not None
+    return len(os.listdir(f"/proc/{server.proc.pid}/fd"))
+
+
+def cpu_seconds(server: Server) -> float:
+    """User plus system CPU time the server process has used so far."""
+    assert server.proc is not None
+    fields = Path(f"/proc/{server.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def poll(
@@ -375,3 +404,21 @@ def connect(server: "Server", pb2_grpc, timeout_s: float = 10.0):
     channel = grpc.insecure_channel(server.banner.grpc_addr)
     grpc.channel_ready_future(channel).result(timeout=timeout_s)
     return channel, pb2_grpc.ComputeServiceStub(channel)
+
+
+def new_client_status(server: Server, pb2, pb2_grpc, deadline_s: float = 10.0) -> tuple[float, str]:
+    """Seconds a ClusterStatus takes on a new connection, and its outcome."""
+    import grpc
+
+    start = time.monotonic()
+    # A private subchannel pool: a new TCP connection, never a shared one.
+    channel = grpc.insecure_channel(server.banner.grpc_addr, options=[("grpc.use_local_subchannel_pool", 1)])
+    try:
+        stub = pb2_grpc.ComputeServiceStub(channel)
+        stub.ClusterStatus(pb2.ClusterStatusRequest(cluster_id=RUNNING_CLUSTER), timeout=deadline_s)
+        outcome = "OK"
+    except grpc.RpcError as error:
+        outcome = error.code().name
+    finally:
+        channel.close()
+    return time.monotonic() - start, outcome

@@ -128,6 +128,22 @@ impl TestApp {
         Self::serve(service, server_options).await
     }
 
+    /// The default emulator, served within the limits of `options`.
+    pub async fn spawn_emulator_within(options: server::ServerOptions) -> Self {
+        let emulator = spawn_emulator(EmulatorConfig::default().with_pace(Pace::PerRead)).await;
+        let token = Secret::new(emulator.token());
+        let credentials = Credentials::Pat { token };
+        let mut app = Self::spawn_with_server_options(
+            &emulator.url(),
+            credentials,
+            Duration::from_secs(1),
+            options,
+        )
+        .await;
+        app.emulator = Some(emulator);
+        app
+    }
+
     /// Serves `service` within `server_options` on an ephemeral port, with a
     /// connected client.
     async fn serve(service: ComputeService, server_options: server::ServerOptions) -> Self {
