@@ -35,7 +35,7 @@ use crate::{
 /// [`release`]: HeldUpstream::release
 #[derive(Clone, Default)]
 struct HeldUpstream {
-    /// Every request received, as (cluster id, `authorization`).
+    /// Every request received, as (cluster id, who it authenticated as).
     requests: Arc<Mutex<Vec<(String, String)>>>,
     released: Arc<watch::Sender<HashSet<String>>>,
 }
@@ -65,14 +65,16 @@ impl HeldUpstream {
             .count()
     }
 
-    fn authorizations(&self) -> Vec<String> {
+    /// Who each request authenticated as, in order.
+    fn principals(&self) -> Vec<String> {
         let requests = self.requests.lock().unwrap();
-        requests.iter().map(|(_, auth)| auth.clone()).collect()
+        requests.iter().map(|(_, who)| who.clone()).collect()
     }
 }
 
-/// Records the request, waits for its cluster's release, then answers with
-/// one library named after the caller, so callers can tell whose it was.
+/// Records the request and who sent it (by name: tokens never reach test
+/// output), waits for its cluster's release, then answers with one library
+/// named after the caller, so callers can tell whose answer they got.
 async fn answer(
     State(upstream): State<HeldUpstream>,
     Query(query): Query<std::collections::HashMap<String, String>>,
@@ -82,24 +84,25 @@ async fn answer(
     let authorization = headers
         .get("authorization")
         .and_then(|value| value.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
-    let package = match authorization.as_str() {
-        auth if auth.contains(ALICE_TOKEN) => "for-alice",
-        auth if auth.contains(BOB_TOKEN) => "for-bob",
-        _ => "for-the-server",
+        .unwrap_or_default();
+    let who = if authorization == format!("Bearer {ALICE_TOKEN}") {
+        "alice"
+    } else if authorization == format!("Bearer {BOB_TOKEN}") {
+        "bob"
+    } else {
+        "the-server"
     };
     upstream
         .requests
         .lock()
         .unwrap()
-        .push((cluster.clone(), authorization));
+        .push((cluster.clone(), who.to_owned()));
     let mut released = upstream.released.subscribe();
     let _ = released.wait_for(|released| released.contains(&cluster)).await;
     Json(json!({
         "cluster_id": cluster,
         "library_statuses": [{
-            "library": {"pypi": {"package": package}},
+            "library": {"pypi": {"package": format!("for-{who}")}},
             "status": "INSTALLED",
             "is_library_for_all_clusters": false
         }]
@@ -141,7 +144,7 @@ fn spawn_call_with(mut client: ComputeServiceClient<Channel>, cluster: &str) -> 
 /// either sent its own upstream request or is waiting on one in flight.
 async fn until_with_the_server(app: &TestApp, upstream: &HeldUpstream, calls: usize) {
     eventually("the calls to reach the server", || {
-        upstream.authorizations().len() >= calls
+        upstream.principals().len() >= calls
             || app.service.cluster_status_reads_waiting() >= calls
     })
     .await;
@@ -230,11 +233,11 @@ async fn pass_through_callers_never_share_an_answer() {
         let response = call.await.unwrap().unwrap().into_inner();
         assert_eq!(package(&response), expected);
     }
-    let mut authorizations = upstream.authorizations();
-    authorizations.sort();
+    let mut principals = upstream.principals();
+    principals.sort();
     assert_eq!(
-        authorizations,
-        [format!("Bearer {ALICE_TOKEN}"), format!("Bearer {BOB_TOKEN}")],
+        principals,
+        ["alice", "bob"],
         "one request per caller, each with its own credential"
     );
     app.stop().await;
