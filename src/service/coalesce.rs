@@ -150,7 +150,10 @@ impl<K: Hash + Eq, V> Drop for Landing<K, V> {
             return;
         };
         let mut flights = lock(&flights);
-        if flights.get(&self.key).is_some_and(|flight| flight.id == self.id) {
+        if flights
+            .get(&self.key)
+            .is_some_and(|flight| flight.id == self.id)
+        {
             flights.remove(&self.key);
         }
     }

@@ -46,7 +46,11 @@ impl From<ShuttingDown> for Status {
 
 impl From<DeadlinePassed> for Status {
     fn from(error: DeadlinePassed) -> Self {
-        local_status(Code::DeadlineExceeded, "DEADLINE_EXCEEDED", error.to_string())
+        local_status(
+            Code::DeadlineExceeded,
+            "DEADLINE_EXCEEDED",
+            error.to_string(),
+        )
     }
 }
 

@@ -98,7 +98,9 @@ async fn answer(
         .unwrap()
         .push((cluster.clone(), who.to_owned()));
     let mut released = upstream.released.subscribe();
-    let _ = released.wait_for(|released| released.contains(&cluster)).await;
+    let _ = released
+        .wait_for(|released| released.contains(&cluster))
+        .await;
     Json(json!({
         "cluster_id": cluster,
         "library_statuses": [{
@@ -144,8 +146,7 @@ fn spawn_call_with(mut client: ComputeServiceClient<Channel>, cluster: &str) -> 
 /// either sent its own upstream request or is waiting on one in flight.
 async fn until_with_the_server(app: &TestApp, upstream: &HeldUpstream, calls: usize) {
     eventually("the calls to reach the server", || {
-        upstream.principals().len() >= calls
-            || app.service.cluster_status_reads_waiting() >= calls
+        upstream.principals().len() >= calls || app.service.cluster_status_reads_waiting() >= calls
     })
     .await;
 }
