@@ -7,10 +7,18 @@ use tracing::{debug, info, instrument};
 
 use super::{
     Tenant, Tenants,
+    caller_key::CallerKey,
+    coalesce::Coalescer,
     pagination::PageRequest,
     snapshots::{self, NO_SNAPSHOT},
 };
 use crate::{convert, databricks::CallOptions, proto::compute as pb, telemetry::excerpt};
+
+/// ClusterStatus reads in flight, keyed by the caller's credential (none for
+/// the server's own) and the cluster: callers share an answer only when they
+/// would have sent the very same request as the very same identity.
+pub(super) type ClusterStatusReads =
+    Coalescer<(Option<CallerKey>, String), Result<pb::ClusterStatusResponse, Status>>;
 
 // === impl Tenant ===
 
@@ -39,14 +47,32 @@ impl Tenant {
         Ok(pb::UninstallResponse {})
     }
 
+    /// The statuses on one cluster, from the read in flight for the same
+    /// caller and cluster if there is one (see [`Coalescer`]). The shared
+    /// read runs within the server's own timeouts, not any one caller's
+    /// deadline; each caller stops waiting at its own.
     #[instrument(skip_all, fields(cluster_id = %excerpt(&request.cluster_id)))]
     pub(super) async fn library_statuses(
-        &self,
+        self: Arc<Self>,
         request: pb::ClusterStatusRequest,
         options: CallOptions,
+        reads: &ClusterStatusReads,
     ) -> Result<pb::ClusterStatusResponse, Status> {
         let cluster_id = convert::cluster_id(&request.cluster_id)?;
-        let statuses = self.client.cluster_status(&cluster_id, options).await?;
+        let key = (self.caller_key().cloned(), cluster_id.clone());
+        let read = || async move { self.read_library_statuses(&cluster_id).await };
+        reads.read(key, options.timeout, read).await?
+    }
+
+    /// One upstream ClusterStatus read, within the server's own timeouts.
+    async fn read_library_statuses(
+        &self,
+        cluster_id: &str,
+    ) -> Result<pb::ClusterStatusResponse, Status> {
+        let statuses = self
+            .client
+            .cluster_status(cluster_id, CallOptions::default())
+            .await?;
         let statuses = convert::cluster_library_statuses(statuses);
         Ok(pb::ClusterStatusResponse {
             cluster_id: statuses.cluster_id,

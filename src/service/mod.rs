@@ -4,6 +4,7 @@
 //! the only error → `Status` mapping.
 
 mod caller_key;
+mod coalesce;
 mod commands;
 mod contexts;
 mod deadline;
@@ -22,9 +23,12 @@ use tokio::task::{JoinHandle, JoinSet};
 use tokio_stream::Stream;
 use tonic::{Request, Response, Status};
 
+pub use self::coalesce::DeadlinePassed;
 pub use self::shutdown::ShuttingDown;
 pub use self::tenants::{CALLER_IDLE, MAX_CALLERS};
 use self::{
+    coalesce::Coalescer,
+    libraries::ClusterStatusReads,
     shutdown::StopSwitch,
     tenants::{Tenant, Tenants},
 };
@@ -43,6 +47,11 @@ pub type ResponseStream<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send
 pub struct ComputeService {
     tenants: Arc<Tenants>,
     stop: Arc<StopSwitch>,
+    /// Owned here rather than by each tenant: a pass-through caller without
+    /// a registered tenant gets a new one per call, and its identical reads
+    /// must still coalesce. The key holds the credential, so sharing the map
+    /// never shares an answer between identities.
+    cluster_status_reads: Arc<ClusterStatusReads>,
 }
 
 /// Tuning of the streaming RPCs and managed contexts.
@@ -87,6 +96,7 @@ impl ComputeService {
         Self {
             tenants: Arc::new(Tenants::new(client, options, max_callers)),
             stop: Arc::new(StopSwitch::new()),
+            cluster_status_reads: Arc::new(Coalescer::new()),
         }
     }
 
@@ -131,6 +141,12 @@ impl ComputeService {
             .iter()
             .map(|tenant| tenant.active_poll_loops())
             .sum()
+    }
+
+    /// Number of ClusterStatus calls waiting now for an upstream read, each
+    /// counted once whether it sent the read or joined one in flight.
+    pub fn cluster_status_reads_waiting(&self) -> usize {
+        self.cluster_status_reads.waiting()
     }
 
     /// Number of identities with state here: 1, or in pass-through mode the
@@ -181,7 +197,7 @@ impl pb::compute_service_server::ComputeService for ComputeService {
     ) -> Result<Response<pb::ClusterStatusResponse>, Status> {
         let (tenant, options) = self.caller(&request)?;
         tenant
-            .library_statuses(request.into_inner(), options)
+            .library_statuses(request.into_inner(), options, &self.cluster_status_reads)
             .await
             .map(Response::new)
     }

@@ -10,7 +10,7 @@ use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, StatusExt};
 use tracing::warn;
 
-use super::shutdown::ShuttingDown;
+use super::{coalesce::DeadlinePassed, shutdown::ShuttingDown};
 use crate::{
     convert::InvalidRequest,
     databricks::{ApiError, Error},
@@ -39,6 +39,18 @@ impl From<InvalidRequest> for Status {
 impl From<ShuttingDown> for Status {
     fn from(error: ShuttingDown) -> Self {
         local_status(Code::Unavailable, "SERVER_SHUTTING_DOWN", error.to_string())
+    }
+}
+
+// === impl From<DeadlinePassed> ===
+
+impl From<DeadlinePassed> for Status {
+    fn from(error: DeadlinePassed) -> Self {
+        local_status(
+            Code::DeadlineExceeded,
+            "DEADLINE_EXCEEDED",
+            error.to_string(),
+        )
     }
 }
 

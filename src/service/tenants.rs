@@ -96,6 +96,13 @@ impl Tenant {
         }
     }
 
+    /// The pass-through caller this tenant acts for; `None` for the shared
+    /// tenant. Keys anything shared between calls, so that no answer made
+    /// with one credential reaches a caller with another.
+    pub(super) fn caller_key(&self) -> Option<&CallerKey> {
+        self.caller.as_ref()
+    }
+
     pub(super) fn active_poll_loops(&self) -> usize {
         self.commands.active_loops() + self.clusters.active_loops()
     }

@@ -12,6 +12,7 @@
 mod auth;
 mod bounds;
 mod caller_table;
+mod coalescing;
 mod commands;
 mod connections;
 mod dead_contexts;

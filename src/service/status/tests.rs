@@ -171,3 +171,13 @@ fn shutting_down_is_unavailable_from_this_server() {
     assert_eq!(info.reason, "SERVER_SHUTTING_DOWN");
     assert_eq!(info.domain, LOCAL_DOMAIN);
 }
+
+#[test]
+fn a_passed_deadline_is_deadline_exceeded_from_this_server() {
+    let status = Status::from(super::DeadlinePassed);
+    assert_eq!(status.code(), Code::DeadlineExceeded);
+    let details = status.get_error_details();
+    let info = details.error_info().unwrap();
+    assert_eq!(info.reason, "DEADLINE_EXCEEDED");
+    assert_eq!(info.domain, LOCAL_DOMAIN);
+}
