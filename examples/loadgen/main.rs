@@ -44,7 +44,9 @@ type ResponseStream<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send>>;
 
 /// How long and how often each part runs.
 pub(crate) struct Plan {
-    /// Rounds of P1, each measuring both sides.
+    /// Rounds of P1, each measuring both sides one after the other: many
+    /// short rounds, so that a burst of load from elsewhere on the machine
+    /// lands on both sides alike and the median sets it aside.
     unary_rounds: usize,
     /// Time per side and round at one caller.
     one_caller: Duration,
@@ -64,9 +66,9 @@ impl Plan {
     fn new(quick: bool) -> Self {
         if quick {
             Self {
-                unary_rounds: 1,
-                one_caller: Duration::from_millis(750),
-                many_callers: Duration::from_millis(750),
+                unary_rounds: 3,
+                one_caller: Duration::from_millis(300),
+                many_callers: Duration::from_millis(300),
                 fan_out_window: Duration::from_secs(3),
                 workspaces: vec![2_000],
                 workspace_repeats: 1,
@@ -74,9 +76,9 @@ impl Plan {
             }
         } else {
             Self {
-                unary_rounds: 3,
-                one_caller: Duration::from_secs(2),
-                many_callers: Duration::from_secs(2),
+                unary_rounds: 7,
+                one_caller: Duration::from_secs(1),
+                many_callers: Duration::from_secs(1),
                 fan_out_window: Duration::from_secs(10),
                 workspaces: vec![2_000, 20_000],
                 workspace_repeats: 3,
