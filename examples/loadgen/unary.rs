@@ -130,10 +130,14 @@ async fn round(clients: &[ComputeServiceClient<Channel>], plan: &Plan) -> anyhow
     let until = started + plan.many_callers;
     for caller in 0..CALLERS {
         let client = clients[caller % clients.len()].clone();
+        // A cluster of its own per caller: identical concurrent reads would
+        // be coalesced by databricks-grpc (not by the floor), which would
+        // flatter this row instead of measuring the adapter.
+        let cluster_id = format!("0101-120000-bench{caller:02}");
         callers.spawn(async move {
             let mut calls = 0_u32;
             while Instant::now() < until {
-                cluster_status(&client, "0101-120000-bench").await?;
+                cluster_status(&client, &cluster_id).await?;
                 calls += 1;
             }
             anyhow::Ok(calls)
