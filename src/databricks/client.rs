@@ -57,6 +57,9 @@ impl Client {
             .user_agent(user_agent(config.credentials.auth_type()))
             .default_headers(headers)
             .connect_timeout(Duration::from_secs(10))
+            // reqwest's default too; said here so it cannot silently change:
+            // small requests must not wait for Nagle and delayed ACKs.
+            .tcp_nodelay(true)
             .pool_idle_timeout(Duration::from_secs(90))
             .redirect(reqwest::redirect::Policy::none())
             .build()

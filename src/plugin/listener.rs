@@ -77,13 +77,18 @@ impl Listener {
     pub async fn accept(&self) -> io::Result<Box<dyn Io>> {
         Ok(match self {
             Self::Unix(listener, _) => Box::new(listener.accept().await?.0),
-            Self::Tcp(listener) => {
-                let (stream, _) = listener.accept().await?;
-                stream.set_nodelay(true)?;
-                Box::new(stream)
-            }
+            Self::Tcp(listener) => Box::new(accept_tcp(listener).await?),
         })
     }
+}
+
+/// The next TCP connection, with TCP_NODELAY: gRPC writes small frames, and
+/// with Nagle's algorithm each unary answer would wait for the peer's
+/// delayed ACK (about 40 ms).
+async fn accept_tcp(listener: &TcpListener) -> io::Result<tokio::net::TcpStream> {
+    let (stream, _) = listener.accept().await?;
+    stream.set_nodelay(true)?;
+    Ok(stream)
 }
 
 fn bind_unix(env: &PluginEnv) -> io::Result<(Listener, Option<SocketFile>)> {
@@ -194,5 +199,19 @@ impl AsyncWrite for Conn {
 
     fn is_write_vectored(&self) -> bool {
         self.0.is_write_vectored()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn accepted_tcp_connections_have_nodelay() {
+        let listener = TcpListener::bind((TCP_HOST, 0)).await.unwrap();
+        let address = listener.local_addr().unwrap();
+        let _client = tokio::net::TcpStream::connect(address).await.unwrap();
+        let accepted = accept_tcp(&listener).await.unwrap();
+        assert!(accepted.nodelay().unwrap());
     }
 }
