@@ -124,4 +124,31 @@ mod tests {
         assert_ne!(first.server_cert, second.server_cert);
         assert_eq!(first.acceptor.config().alpn_protocols, vec![b"h2".to_vec()]);
     }
+
+    /// Every start makes a fresh key, which is AWS-LC's first use of its
+    /// random generator. Built with CPU Jitter Entropy, that first use runs
+    /// the jitter collector's start-up tests (~420 M instructions, most of
+    /// an AutoMTLS start); `.cargo/config.toml` builds AWS-LC without it.
+    /// Its functions (`<prefix>_jent_…`) are then absent from the binary.
+    #[test]
+    fn aws_lc_is_built_without_cpu_jitter_entropy() {
+        let binary = std::fs::read(std::env::current_exe().unwrap()).unwrap();
+        let jitter_symbols: Vec<_> = binary
+            .split(|&byte| byte == 0)
+            .filter(|name| name.ends_with(b"_jent_entropy_collector_alloc"))
+            .map(String::from_utf8_lossy)
+            .collect();
+        assert!(
+            jitter_symbols.is_empty(),
+            "AWS-LC was built with CPU Jitter Entropy ({jitter_symbols:?}): \
+             build with AWS_LC_SYS_NO_JITTER_ENTROPY=1 (see .cargo/config.toml)"
+        );
+        // The check can see symbols at all: a function linked in for sure.
+        assert!(
+            binary
+                .split(|&byte| byte == 0)
+                .any(|name| name.ends_with(b"_EC_KEY_generate_key")),
+            "no AWS-LC symbols in the test binary (stripped?)"
+        );
+    }
 }
