@@ -20,6 +20,8 @@ mod fanout;
 mod floor;
 mod large;
 mod memory;
+#[path = "../common/plugin_start.rs"]
+mod plugin_launch;
 mod plugin_start;
 mod report;
 mod served;
