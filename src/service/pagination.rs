@@ -126,10 +126,10 @@ impl Cut {
         all: &[EncodedCluster],
     ) -> Result<pb::AllStatusesResponse, UnreadableSnapshot> {
         let clusters = &all[self.clusters.clone()];
-        let statuses = clusters
-            .iter()
-            .map(EncodedCluster::decode)
-            .collect::<Result<Vec<_>, _>>()?;
+        let mut statuses = Vec::with_capacity(clusters.len());
+        for cluster in clusters {
+            statuses.push(cluster.decode()?);
+        }
         let next_page_token = match clusters.last() {
             Some(last) if !self.is_last => encode_token(snapshot, &last.cluster_id),
             _ => String::new(),

@@ -37,6 +37,9 @@ pub struct EncodedCluster {
     pub cluster_id: String,
     /// The encoded message.
     pub message: Vec<u8>,
+    /// How many library statuses it holds, so that decoding allocates their
+    /// list once, at its final size.
+    pub libraries: usize,
 }
 
 /// The clusters of an upstream list, each converted and encoded as soon as
@@ -103,12 +106,18 @@ impl EncodedCluster {
         Self {
             cluster_id: cluster.cluster_id.clone(),
             message: cluster.encode_to_vec(),
+            libraries: cluster.library_statuses.len(),
         }
     }
 
     /// The message again.
     pub fn decode(&self) -> Result<pb::ClusterLibraryStatuses, prost::DecodeError> {
-        pb::ClusterLibraryStatuses::decode(self.message.as_slice())
+        let mut cluster = pb::ClusterLibraryStatuses {
+            cluster_id: String::new(),
+            library_statuses: Vec::with_capacity(self.libraries),
+        };
+        cluster.merge(self.message.as_slice())?;
+        Ok(cluster)
     }
 }
 
@@ -165,7 +174,9 @@ mod tests {
         let expected = convert::cluster_library_statuses(cluster.clone());
         let encoded = sorted(vec![cluster]);
         assert_eq!(encoded[0].cluster_id, "c");
-        assert_eq!(encoded[0].decode().unwrap(), expected);
+        let decoded = encoded[0].decode().unwrap();
+        assert_eq!(decoded.library_statuses.capacity(), 1);
+        assert_eq!(decoded, expected);
     }
 
     #[test]
