@@ -77,7 +77,7 @@ async fn two_thousand_clusters_page_within_the_default_limit() {
 /// reads a fresh list (and still resumes after the same cluster).
 #[tokio::test]
 async fn a_snapshot_is_dropped_after_its_last_page() {
-    let mut app = TestApp::spawn().await;
+    let app = TestApp::spawn().await;
     app.emulator().seed_workspace(3, 1);
     let page = |page_token: String| {
         let mut client = app.client.clone();
