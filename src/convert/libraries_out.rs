@@ -38,9 +38,17 @@ pub fn library_full_status(status: models::LibraryFullStatus) -> pb::LibraryFull
 
 /// Maps a REST status string; unknown strings become `UNSPECIFIED`.
 fn install_status(raw: &str) -> LibraryInstallStatus {
-    LibraryInstallStatus::from_str_name(&format!("LIBRARY_INSTALL_STATUS_{raw}"))
-        .filter(|status| *status != LibraryInstallStatus::Unspecified)
-        .unwrap_or(LibraryInstallStatus::Unspecified)
+    match raw {
+        "PENDING" => LibraryInstallStatus::Pending,
+        "RESOLVING" => LibraryInstallStatus::Resolving,
+        "INSTALLING" => LibraryInstallStatus::Installing,
+        "INSTALLED" => LibraryInstallStatus::Installed,
+        "SKIPPED" => LibraryInstallStatus::Skipped,
+        "FAILED" => LibraryInstallStatus::Failed,
+        "UNINSTALL_ON_RESTART" => LibraryInstallStatus::UninstallOnRestart,
+        "RESTORED" => LibraryInstallStatus::Restored,
+        _ => LibraryInstallStatus::Unspecified,
+    }
 }
 
 fn library_out(library: Library) -> pb::Library {
@@ -96,6 +104,32 @@ mod tests {
             assert_eq!(converted.status, expected as i32, "{raw}");
             assert_eq!(converted.raw_status, raw);
         }
+    }
+
+    #[test]
+    fn every_proto_status_maps_from_its_rest_name() {
+        let mut mapped = 0;
+        for number in 1..64 {
+            let Ok(expected) = LibraryInstallStatus::try_from(number) else {
+                continue;
+            };
+            let name = expected.as_str_name();
+            let raw = name.strip_prefix("LIBRARY_INSTALL_STATUS_").unwrap_or(name);
+            assert_eq!(install_status(raw), expected, "{raw}");
+            mapped += 1;
+        }
+        assert_eq!(
+            mapped, 8,
+            "a new status needs its REST name in install_status"
+        );
+        assert_eq!(
+            install_status("UNSPECIFIED"),
+            LibraryInstallStatus::Unspecified
+        );
+        assert_eq!(
+            install_status("installed"),
+            LibraryInstallStatus::Unspecified
+        );
     }
 
     #[test]

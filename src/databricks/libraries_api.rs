@@ -5,8 +5,8 @@ use tracing::instrument;
 use super::{
     CallOptions, Client, Error,
     models::{
-        AllClusterStatuses, ClusterDetails, ClusterIdRequest, ClusterLibraryStatuses,
-        LibrariesRequest,
+        AllClusterStatuses, ClusterDetails, ClusterIdRequest, ClusterLibraryStatuses, ClusterSink,
+        EachCluster, LibrariesRequest,
     },
     retry::Resend,
 };
@@ -72,6 +72,19 @@ impl Client {
     ) -> Result<AllClusterStatuses, Error> {
         self.get("/api/2.0/libraries/all-cluster-statuses", &[], options)
             .await
+    }
+
+    /// `GET /api/2.0/libraries/all-cluster-statuses`, each cluster handed to
+    /// `S` as soon as it is parsed; the body is dropped once read.
+    #[instrument(skip_all)]
+    pub async fn all_cluster_statuses_into<S: ClusterSink>(
+        &self,
+        options: CallOptions,
+    ) -> Result<S, Error> {
+        let EachCluster(sink) = self
+            .get("/api/2.0/libraries/all-cluster-statuses", &[], options)
+            .await?;
+        Ok(sink)
     }
 
     /// `GET /api/2.0/clusters/get?cluster_id=`.

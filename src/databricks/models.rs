@@ -63,7 +63,9 @@ pub struct CranLibrary {
 
 /// A library as found in a status response: a kind we know, or the raw JSON
 /// of one we do not, so that an unknown kind never fails the whole call.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+///
+/// Read in one pass by a hand-written `Deserialize` (see `reported_library.rs`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum ReportedLibrary {
     /// A library of a kind this crate models.
@@ -179,5 +181,9 @@ impl std::fmt::Display for ErrorCode {
     }
 }
 
+mod all_statuses;
+mod reported_library;
 #[cfg(test)]
 mod tests;
+
+pub use all_statuses::{ClusterSink, EachCluster};

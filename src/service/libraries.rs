@@ -10,7 +10,7 @@ use super::{
     caller_key::CallerKey,
     coalesce::Coalescer,
     pagination::PageRequest,
-    snapshots::{self, NO_SNAPSHOT},
+    snapshots::{EncodedList, NO_SNAPSHOT},
 };
 use crate::{convert, databricks::CallOptions, proto::compute as pb, telemetry::excerpt};
 
@@ -83,7 +83,8 @@ impl Tenant {
     /// A page of every cluster's statuses. A page with more after it keeps
     /// its list as a snapshot for the next, in the caller's registered
     /// tenant: the fetch has just shown Databricks accepts the credential.
-    /// When no slot is free, later pages read a fresh list instead.
+    /// When no slot is free, later pages read a fresh list instead. Serving
+    /// a snapshot's last page drops it: its listing is complete.
     #[instrument(skip_all, fields(page_size = request.page_size))]
     pub(super) async fn all_library_statuses(
         self: Arc<Self>,
@@ -96,23 +97,29 @@ impl Tenant {
             .snapshot()
             .and_then(|id| Some((id, self.snapshots.get(id)?)));
         if let Some((id, snapshot)) = cached {
-            return Ok(page.page(id, &snapshot));
+            let cut = page.cut(&snapshot);
+            if cut.is_last {
+                self.snapshots.remove(id);
+            }
+            return Ok(cut.page(id, &snapshot)?);
         }
-        let all = self.client.all_cluster_statuses(options).await?;
-        let all = all.statuses.into_iter();
-        let all = snapshots::sorted(all.map(convert::cluster_library_statuses).collect());
-        let unkept = page.page(NO_SNAPSHOT, &all);
-        if unkept.next_page_token.is_empty() {
-            return Ok(unkept);
+        let all = self
+            .client
+            .all_cluster_statuses_into::<EncodedList>(options)
+            .await?
+            .sorted();
+        let cut = page.cut(&all);
+        if cut.is_last {
+            return Ok(cut.page(NO_SNAPSHOT, &all)?);
         }
         match tenants.keep(self) {
             Ok(keeper) => {
                 let (id, snapshot) = keeper.snapshots.insert(all);
-                Ok(page.page(id, &snapshot))
+                Ok(cut.page(id, &snapshot)?)
             }
             Err(status) => {
                 debug!(reason = status.message(), "page snapshot not kept");
-                Ok(unkept)
+                Ok(cut.page(NO_SNAPSHOT, &all)?)
             }
         }
     }

@@ -4,9 +4,11 @@
 //! cluster is never returned twice nor skipped: when the snapshot has expired,
 //! a fresh list is read and paging resumes after that cluster_id.
 
-use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
-use prost::Message;
+use std::ops::Range;
 
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+
+use super::snapshots::EncodedCluster;
 use crate::{
     convert::{InvalidRequest, MAX_PAGE_TOKEN_BYTES, too_long},
     proto::compute as pb,
@@ -72,38 +74,70 @@ impl PageRequest {
         self.after.as_ref().map(|cursor| cursor.snapshot)
     }
 
-    /// Cuts one page out of snapshot `snapshot`: every cluster's statuses,
-    /// sorted by cluster_id.
-    pub fn page(
-        &self,
-        snapshot: u64,
-        all: &[pb::ClusterLibraryStatuses],
-    ) -> pb::AllStatusesResponse {
+    /// Cuts one page out of `all`, every cluster's statuses sorted by
+    /// cluster_id.
+    pub fn cut(&self, all: &[EncodedCluster]) -> Cut {
         let start = match &self.after {
             Some(after) => all.partition_point(|cluster| cluster.cluster_id <= after.cluster_id),
             None => 0,
         };
-        let mut statuses = Vec::new();
+        let mut end = start;
         let mut bytes = 0;
-        let remaining = all.len() - start;
         for cluster in all.iter().skip(start).take(self.size) {
             // Field tag, length prefix and the message itself.
-            let size =
-                1 + prost::length_delimiter_len(cluster.encoded_len()) + cluster.encoded_len();
-            if !statuses.is_empty() && bytes + size > PAGE_BYTE_BUDGET {
+            let length = cluster.message.len();
+            let size = 1 + prost::length_delimiter_len(length) + length;
+            if end > start && bytes + size > PAGE_BYTE_BUDGET {
                 break;
             }
             bytes += size;
-            statuses.push(cluster.clone());
+            end += 1;
         }
-        let next_page_token = match statuses.last() {
-            Some(last) if statuses.len() < remaining => encode_token(snapshot, &last.cluster_id),
+        Cut {
+            clusters: start..end,
+            is_last: end == all.len(),
+        }
+    }
+}
+
+/// Where one page lies in its list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cut {
+    /// The page's clusters, as indices into the list.
+    pub clusters: Range<usize>,
+    /// True when no cluster follows the page.
+    pub is_last: bool,
+}
+
+/// A page's cluster could not be decoded from its snapshot (a bug: the
+/// snapshot encoded it).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("a page snapshot could not be read: {0}")]
+pub struct UnreadableSnapshot(#[from] prost::DecodeError);
+
+// === impl Cut ===
+
+impl Cut {
+    /// The page of `all` (the list it was cut from), whose token names
+    /// snapshot `snapshot`.
+    pub fn page(
+        &self,
+        snapshot: u64,
+        all: &[EncodedCluster],
+    ) -> Result<pb::AllStatusesResponse, UnreadableSnapshot> {
+        let clusters = &all[self.clusters.clone()];
+        let mut statuses = Vec::with_capacity(clusters.len());
+        for cluster in clusters {
+            statuses.push(cluster.decode()?);
+        }
+        let next_page_token = match clusters.last() {
+            Some(last) if !self.is_last => encode_token(snapshot, &last.cluster_id),
             _ => String::new(),
         };
-        pb::AllStatusesResponse {
+        Ok(pb::AllStatusesResponse {
             statuses,
             next_page_token,
-        }
+        })
     }
 }
 
@@ -136,9 +170,19 @@ fn decode_token(token: &str) -> Result<Cursor, InvalidRequest> {
 mod tests {
     #![allow(clippy::unwrap_used)]
 
+    use prost::Message;
+
     use super::*;
 
-    fn clusters(ids: &[&str], libraries: usize) -> Vec<pb::ClusterLibraryStatuses> {
+    fn page(
+        request: &PageRequest,
+        snapshot: u64,
+        all: &[EncodedCluster],
+    ) -> pb::AllStatusesResponse {
+        request.cut(all).page(snapshot, all).unwrap()
+    }
+
+    fn clusters(ids: &[&str], libraries: usize) -> Vec<EncodedCluster> {
         ids.iter()
             .map(|id| pb::ClusterLibraryStatuses {
                 cluster_id: id.to_string(),
@@ -150,6 +194,7 @@ mod tests {
                     libraries
                 ],
             })
+            .map(|cluster| EncodedCluster::new(&cluster))
             .collect()
     }
 
@@ -164,18 +209,20 @@ mod tests {
     #[test]
     fn pages_in_id_order_without_gaps_or_repeats() {
         let all = clusters(&["a", "b", "c", "d", "e"], 0);
-        let first = PageRequest::parse(2, "").unwrap().page(7, &all);
+        let first = page(&PageRequest::parse(2, "").unwrap(), 7, &all);
         assert_eq!(ids(&first), vec!["a", "b"]);
         let second = PageRequest::parse(2, &first.next_page_token).unwrap();
         assert_eq!(second.snapshot(), Some(7));
-        let second = second.page(7, &all);
+        let second = page(&second, 7, &all);
         assert_eq!(ids(&second), vec!["c", "d"]);
         // On a fresh list (snapshot expired), a cluster added before the
         // cursor is not repeated and paging resumes after "d".
         let changed = clusters(&["a", "aa", "b", "c", "d", "e"], 0);
-        let third = PageRequest::parse(2, &second.next_page_token)
-            .unwrap()
-            .page(8, &changed);
+        let third = page(
+            &PageRequest::parse(2, &second.next_page_token).unwrap(),
+            8,
+            &changed,
+        );
         assert_eq!(ids(&third), vec!["e"]);
         assert!(third.next_page_token.is_empty());
     }
@@ -184,7 +231,7 @@ mod tests {
     fn byte_budget_ends_pages_early() {
         // Each cluster is about 0.5 MB, so at most six fit in 3 MiB.
         let all = clusters(&["a", "b", "c", "d", "e", "f", "g", "h"], 55);
-        let page = PageRequest::parse(1000, "").unwrap().page(1, &all);
+        let page = page(&PageRequest::parse(1000, "").unwrap(), 1, &all);
         assert!(
             page.encoded_len() <= PAGE_BYTE_BUDGET,
             "{}",

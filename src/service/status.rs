@@ -10,7 +10,7 @@ use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, StatusExt};
 use tracing::warn;
 
-use super::{coalesce::DeadlinePassed, shutdown::ShuttingDown};
+use super::{coalesce::DeadlinePassed, pagination::UnreadableSnapshot, shutdown::ShuttingDown};
 use crate::{
     convert::InvalidRequest,
     databricks::{ApiError, Error},
@@ -51,6 +51,15 @@ impl From<DeadlinePassed> for Status {
             "DEADLINE_EXCEEDED",
             error.to_string(),
         )
+    }
+}
+
+// === impl From<UnreadableSnapshot> ===
+
+impl From<UnreadableSnapshot> for Status {
+    fn from(error: UnreadableSnapshot) -> Self {
+        warn!(%error, "page snapshot unreadable");
+        local_status(Code::Internal, "SNAPSHOT_UNREADABLE", error.to_string())
     }
 }
 

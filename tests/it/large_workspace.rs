@@ -72,3 +72,41 @@ async fn two_thousand_clusters_page_within_the_default_limit() {
     }
     app.stop().await;
 }
+
+/// A snapshot goes once its last page is served: asking for that page again
+/// reads a fresh list (and still resumes after the same cluster).
+#[tokio::test]
+async fn a_snapshot_is_dropped_after_its_last_page() {
+    let app = TestApp::spawn().await;
+    app.emulator().seed_workspace(3, 1);
+    let page = |page_token: String| {
+        let mut client = app.client.clone();
+        async move {
+            client
+                .all_statuses(pb::AllStatusesRequest {
+                    page_size: 2,
+                    page_token,
+                })
+                .await
+                .unwrap()
+                .into_inner()
+        }
+    };
+    let first = page(String::new()).await;
+    let second = page(first.next_page_token).await;
+    assert!(!second.next_page_token.is_empty());
+    let last_token = second.next_page_token;
+    let last = page(last_token.clone()).await;
+    assert!(last.next_page_token.is_empty(), "5 clusters in pages of 2");
+    let fetches = app.upstream_calls(ALL_STATUSES_PATH).len();
+    assert_eq!(fetches, 1, "the pages came from one snapshot");
+
+    let again = page(last_token).await;
+    assert_eq!(again, last, "the same last page, from a fresh list");
+    assert_eq!(
+        app.upstream_calls(ALL_STATUSES_PATH).len(),
+        fetches + 1,
+        "the served snapshot is gone, so the list is read again"
+    );
+    app.stop().await;
+}
