@@ -17,15 +17,12 @@ use std::{
 
 use tokio::time::Instant;
 use tonic::Status;
-use tracing::{debug, info, warn};
+use tracing::{info, warn};
 
 use crate::databricks::{
     CallOptions, Client,
-    execution::{CommandStatusResponse, ContextRequest, CreateContextRequest},
+    execution::{ContextRequest, CreateContextRequest},
 };
-
-/// How long a new context may take to start before the call fails.
-pub const CONTEXT_START_TIMEOUT: Duration = Duration::from_secs(600);
 
 /// A managed context unused for this long is asked for its status before
 /// the next command is sent to it, so a driver that died meanwhile is
@@ -34,14 +31,6 @@ pub const VERIFY_AFTER_IDLE: Duration = Duration::from_secs(30);
 
 /// How long destroying a dead context may take, in the background.
 const DEAD_CONTEXT_DESTROY_BUDGET: Duration = Duration::from_secs(30);
-
-/// What Databricks (and the emulator) report for a command whose
-/// execution context's driver died under it.
-const DEAD_DRIVER_MARKERS: &[&str] = &[
-    "the driver became unresponsive",
-    "the python kernel is unresponsive",
-    "driver has stopped unexpectedly",
-];
 
 /// The pool of managed contexts.
 #[derive(Debug)]
@@ -142,79 +131,6 @@ impl ManagedContexts {
             );
             *managed = None;
         }
-    }
-
-    /// Records that the managed context `context_id` (if it is one) was seen
-    /// dead: the next command for its cluster and language goes to a new
-    /// context, and this one is destroyed.
-    pub fn report_dead(&self, context_id: &str) {
-        if !self.context_ids().iter().any(|id| id == context_id) {
-            return;
-        }
-        warn!(
-            context_id,
-            "managed context is dead; the next command gets a new one"
-        );
-        self.dead
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .insert(context_id.to_owned());
-    }
-
-    /// Whether `context` may take the next command: not reported dead, and,
-    /// when it sat unused for [`VERIFY_AFTER_IDLE`], still `Running` by its
-    /// status (a status read that fails for another reason does not condemn
-    /// it: the command will say what is wrong).
-    async fn still_alive(&self, cluster_id: &str, context: &Managed) -> bool {
-        let reported = self
-            .dead
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .remove(&context.id);
-        if reported {
-            return false;
-        }
-        if context.last_used.elapsed() < self.verify_after_idle {
-            return true;
-        }
-        let request = ContextRequest {
-            cluster_id: cluster_id.to_owned(),
-            context_id: context.id.clone(),
-        };
-        match self
-            .client
-            .context_status(&request, CallOptions::default())
-            .await
-        {
-            Ok(status) if status.status == "Error" => {
-                warn!(cluster_id, context_id = %context.id, "idle managed context is in Error; replacing it");
-                false
-            }
-            Err(crate::databricks::Error::Api(api)) if api.is_context_not_found() => {
-                warn!(cluster_id, context_id = %context.id, "idle managed context is gone; replacing it");
-                false
-            }
-            _ => true,
-        }
-    }
-
-    /// Destroys a dead managed context without holding up the command that
-    /// replaces it; failures are only logged.
-    fn destroy_in_background(&self, context: ContextRequest) {
-        let client = self.client.clone();
-        tokio::spawn(async move {
-            let options = CallOptions {
-                timeout: Some(DEAD_CONTEXT_DESTROY_BUDGET),
-            };
-            match client.destroy_context(&context, options).await {
-                Ok(_) => {
-                    info!(context_id = %context.context_id, "destroyed a dead managed context")
-                }
-                Err(error) => {
-                    debug!(context_id = %context.context_id, error = %error, "could not destroy a dead managed context")
-                }
-            }
-        });
     }
 
     /// Marks the managed context `context_id` as in use, if it is one.
@@ -341,31 +257,6 @@ impl ManagedContexts {
     }
 }
 
-/// True when `status` is a command that failed because its context's driver
-/// died: the context will fail every later command too.
-pub fn reports_dead_driver(status: &CommandStatusResponse) -> bool {
-    // A user's own exception ends `Finished` with an error result; only a
-    // command the platform failed ends `Error`.
-    if status.status != "Error" {
-        return false;
-    }
-    let Some(results) = &status.results else {
-        return false;
-    };
-    if results.result_type.as_deref() != Some("error") {
-        return false;
-    }
-    [&results.summary, &results.cause]
-        .into_iter()
-        .flatten()
-        .any(|text| {
-            let text = text.to_ascii_lowercase();
-            DEAD_DRIVER_MARKERS
-                .iter()
-                .any(|marker| text.contains(marker))
-        })
-}
-
 /// Destroys `context`, logging the outcome: nobody waits for the answer.
 async fn destroy(client: &Client, context: &ContextRequest, options: CallOptions) {
     match client.destroy_context(context, options).await {
@@ -378,35 +269,11 @@ async fn destroy(client: &Client, context: &ContextRequest, options: CallOptions
     }
 }
 
-/// Polls a new context until it is `Running`; fails when it reaches `Error`
-/// or does not start within [`CONTEXT_START_TIMEOUT`].
-pub async fn wait_until_running(client: &Client, context: &ContextRequest) -> Result<(), Status> {
-    let deadline = Instant::now() + CONTEXT_START_TIMEOUT;
-    let mut delay = Duration::from_millis(50);
-    loop {
-        let status = client
-            .context_status(context, CallOptions::default())
-            .await?;
-        match status.status.as_str() {
-            "Running" => return Ok(()),
-            "Error" => {
-                return Err(Status::unavailable(format!(
-                    "execution context {} on cluster {} failed to start; try again",
-                    context.context_id, context.cluster_id
-                )));
-            }
-            other => debug!(status = other, "waiting for the context to start"),
-        }
-        if Instant::now() + delay > deadline {
-            return Err(Status::deadline_exceeded(format!(
-                "execution context {} did not start within {CONTEXT_START_TIMEOUT:?}",
-                context.context_id
-            )));
-        }
-        tokio::time::sleep(delay).await;
-        delay = (delay * 2).min(Duration::from_secs(2));
-    }
-}
+mod dead_driver;
+mod startup;
+
+pub use dead_driver::reports_dead_driver;
+pub use startup::{CONTEXT_START_TIMEOUT, wait_until_running};
 
 #[cfg(test)]
 mod tests;

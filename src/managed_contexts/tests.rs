@@ -3,7 +3,7 @@
 use super::*;
 use crate::{
     config::{DatabricksConfig, Secret},
-    databricks::execution::ExecuteCommandRequest,
+    databricks::execution::{CommandStatusResponse, ExecuteCommandRequest},
     emulator::{self, EmulatorConfig, EmulatorHandle, Pace},
 };
 
