@@ -257,13 +257,14 @@ impl HeldPython {
         // The interpreter probe (`-c <code>`) is answered with the wrapper's
         // own path, so that contexts start through it. A context process
         // waits for a line on the gate unless `open` exists, then becomes
-        // python3.
+        // the default python.
         let script = format!(
             "#!/bin/sh\n\
              if [ \"$1\" = -c ]; then echo \"$0\"; exit 0; fi\n\
              [ -e '{dir}/open' ] || read _ < '{dir}/gate'\n\
-             exec python3 \"$@\"\n",
-            dir = dir.display()
+             exec {python} \"$@\"\n",
+            dir = dir.display(),
+            python = crate::emulator::DEFAULT_PYTHON,
         );
         let wrapper = dir.join("python");
         std::fs::write(&wrapper, script).unwrap();
