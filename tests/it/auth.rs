@@ -286,9 +286,14 @@ async fn a_valid_token_carries_on_while_its_refresh_fails() {
     let mut app =
         TestApp::spawn_with_credentials(&emulator.url(), oauth(DEFAULT_CLIENT_SECRET)).await;
     app.cluster_status(RUNNING).await.unwrap();
-    // Let the token age into its refresh window (this waits for the clock,
-    // not for another task), then take the token endpoint down.
-    tokio::time::sleep(Duration::from_millis(2300)).await;
+    // Age the token into its refresh window on the client's (tokio) clock,
+    // then take the token endpoint down. The clock is paused only for the
+    // jump: left paused, it would also jump ahead whenever the runtime waited
+    // on loopback IO, firing request timeouts at random. The emulator shares
+    // the clock: to it the token has 1.7 s left, so it is still accepted.
+    tokio::time::pause();
+    tokio::time::advance(Duration::from_millis(2300)).await;
+    tokio::time::resume();
     emulator.inject_fault(TOKEN_PATH, Fault::Unavailable, 100);
     let started = std::time::Instant::now();
     app.cluster_status(RUNNING).await.unwrap();

@@ -347,8 +347,17 @@ pub fn carries_secret(line: &str) -> bool {
     KNOWN_SECRETS.iter().any(|secret| line.contains(secret))
 }
 
+/// A log line that contained a known secret, with the name of the thread
+/// that logged it.
+pub struct Leak {
+    /// The logging thread's name: the test's path on a test thread.
+    pub thread: Option<String>,
+    /// The line, without its line break.
+    pub line: String,
+}
+
 /// Log lines that contained a known secret.
-static LEAKS: Mutex<Vec<String>> = Mutex::new(Vec::new());
+static LEAKS: Mutex<Vec<Leak>> = Mutex::new(Vec::new());
 /// Log lines scanned so far.
 static SCANNED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
@@ -368,7 +377,13 @@ pub fn scan(bytes: &[u8]) {
     let line = String::from_utf8_lossy(bytes);
     SCANNED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     if carries_secret(&line) {
-        LEAKS.lock().unwrap().push(line.trim_end().to_owned());
+        let mut leaks = LEAKS
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        leaks.push(Leak {
+            thread: std::thread::current().name().map(str::to_owned),
+            line: line.trim_end().to_owned(),
+        });
     }
     if line.contains(OVERSIZED_MARKER) {
         OVERSIZED_LINES.lock().unwrap().push(line.len());
@@ -409,15 +424,46 @@ fn init_test_logs() {
     });
 }
 
-/// Fails when any log line so far contained a known secret.
+/// True when `thread` names a test: libtest runs each test on a thread named
+/// after its path, and every test of this binary lives in a module, so the
+/// path has a `::`. Runtime workers ("tokio-runtime-worker"), the main thread
+/// and unnamed threads do not.
+pub fn is_test_thread(thread: Option<&str>) -> bool {
+    thread.is_some_and(|name| name.contains("::"))
+}
+
+/// The lines of `leaks` that test thread `me` answers for: its own, and those
+/// no test can be named for (logged off test threads, as by the workers of a
+/// multi-threaded runtime). Another test's leaks fail that test instead.
+pub fn leaks_of<'a>(leaks: &'a [Leak], me: Option<&str>) -> Vec<&'a str> {
+    leaks
+        .iter()
+        .filter(|leak| leak.thread.as_deref() == me || !is_test_thread(leak.thread.as_deref()))
+        .map(|leak| leak.line.as_str())
+        .collect()
+}
+
+/// Fails when a log line so far that this test answers for (see
+/// [`leaks_of`]) contained a known secret.
 pub fn assert_no_secrets_logged() {
     let scanned = SCANNED.load(std::sync::atomic::Ordering::Relaxed);
     assert!(scanned > 0, "the scanner must see the log lines it checks");
-    let leaks = LEAKS.lock().unwrap();
+    // Copied out so that a failing assertion does not poison the list for
+    // the tests still running.
+    let mine: Vec<String> = {
+        let leaks = LEAKS
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let me = std::thread::current();
+        leaks_of(&leaks, me.name())
+            .into_iter()
+            .map(str::to_owned)
+            .collect()
+    };
     assert!(
-        leaks.is_empty(),
+        mine.is_empty(),
         "secrets reached the logs:\n{}",
-        leaks.join("\n")
+        mine.join("\n")
     );
 }
 

@@ -115,3 +115,34 @@ fn the_suite_wide_scanner_recognises_secrets() {
     assert!(carries_secret("token emu-oauth-0123abcd"));
     assert!(!carries_secret("INFO install requested libraries=1"));
 }
+
+#[test]
+fn each_test_answers_for_its_own_leaks_and_for_unattributable_ones() {
+    use crate::helpers::{Leak, is_test_thread, leaks_of};
+
+    // libtest names this thread after the test: the scanner relies on it.
+    let me = std::thread::current();
+    assert_eq!(
+        me.name(),
+        Some("secrets::each_test_answers_for_its_own_leaks_and_for_unattributable_ones")
+    );
+    assert!(is_test_thread(me.name()));
+    let leak = |thread: Option<&str>, line: &str| Leak {
+        thread: thread.map(str::to_owned),
+        line: line.to_owned(),
+    };
+    let leaks = [
+        leak(Some("auth::leaker"), "mine"),
+        leak(Some("faults::other"), "theirs"),
+        leak(Some("tokio-runtime-worker"), "a worker's"),
+        leak(None, "an unnamed thread's"),
+    ];
+    assert_eq!(
+        leaks_of(&leaks, Some("auth::leaker")),
+        ["mine", "a worker's", "an unnamed thread's"]
+    );
+    assert_eq!(
+        leaks_of(&leaks, Some("auth::bystander")),
+        ["a worker's", "an unnamed thread's"]
+    );
+}

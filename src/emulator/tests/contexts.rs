@@ -10,17 +10,24 @@ use super::{
     execution::{HEAVY, eventually, process_gone},
 };
 use crate::emulator::{
-    EmulatorConfig, Pace, RUNNING_CLUSTER_ID as RUNNING, TERMINATED_CLUSTER_ID as TERMINATED,
-    execution::MAX_CONTEXTS_PER_CLUSTER,
+    EmulatorConfig, EmulatorState, Pace, RUNNING_CLUSTER_ID as RUNNING,
+    TERMINATED_CLUSTER_ID as TERMINATED, execution::MAX_CONTEXTS_PER_CLUSTER,
 };
 
 #[tokio::test]
 async fn contexts_start_pending_then_run_only_on_running_clusters() {
-    let emu = Emu::new(Pace::Manual);
+    let held = HeldPython::new();
+    let emu = Emu::over(EmulatorState::new(
+        EmulatorConfig::default()
+            .with_pace(Pace::Manual)
+            .with_python(held.wrapper()),
+    ));
     let context = emu.create_context(RUNNING).await;
+    // The process cannot report ready before the gate opens.
     let (status, body) = emu.context_status(&context).await;
     assert_eq!(status, StatusCode::OK);
-    assert!(body == json!({"id": context, "status": "Pending"}) || body["status"] == "Running");
+    assert_eq!(body, json!({"id": context, "status": "Pending"}));
+    held.release().await;
     emu.wait_running(&context).await;
     let create = |cluster: &str| json!({"clusterId": cluster, "language": "python"});
     let refused = emu
@@ -224,4 +231,68 @@ async fn shutdown_leaves_no_process_behind() {
     handle.join().await.unwrap();
     assert_eq!(state.live_contexts(), 0);
     assert!(pids.into_iter().all(process_gone));
+}
+
+/// A `python` for the emulator that starts every context process only once
+/// the test opens its gate: until then the context stays `Pending`.
+struct HeldPython {
+    dir: std::path::PathBuf,
+}
+
+impl HeldPython {
+    /// A wrapper script and its gate (a FIFO) in a fresh temporary directory.
+    fn new() -> Self {
+        let dir = std::env::temp_dir().join(format!(
+            "emulator-held-python-{}-{:016x}",
+            std::process::id(),
+            rand::random::<u64>()
+        ));
+        std::fs::create_dir(&dir).unwrap();
+        let gate = dir.join("gate");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&gate)
+            .status()
+            .unwrap();
+        assert!(made.success(), "mkfifo {}", gate.display());
+        // The interpreter probe (`-c <code>`) is answered with the wrapper's
+        // own path, so that contexts start through it. A context process
+        // waits for a line on the gate unless `open` exists, then becomes
+        // the default python.
+        let script = format!(
+            "#!/bin/sh\n\
+             if [ \"$1\" = -c ]; then echo \"$0\"; exit 0; fi\n\
+             [ -e '{dir}/open' ] || read _ < '{dir}/gate'\n\
+             exec {python} \"$@\"\n",
+            dir = dir.display(),
+            python = crate::emulator::DEFAULT_PYTHON,
+        );
+        let wrapper = dir.join("python");
+        std::fs::write(&wrapper, script).unwrap();
+        let mut permissions = std::fs::metadata(&wrapper).unwrap().permissions();
+        std::os::unix::fs::PermissionsExt::set_mode(&mut permissions, 0o755);
+        std::fs::set_permissions(&wrapper, permissions).unwrap();
+        Self { dir }
+    }
+
+    /// The path to configure as the emulator's `python`.
+    fn wrapper(&self) -> String {
+        self.dir.join("python").display().to_string()
+    }
+
+    /// Lets the waiting context process start, and every later one.
+    async fn release(&self) {
+        // Opening the FIFO for writing waits for the held process to open it.
+        let gate = self.dir.join("gate");
+        tokio::task::spawn_blocking(move || std::fs::write(gate, "\n"))
+            .await
+            .unwrap()
+            .unwrap();
+        std::fs::write(self.dir.join("open"), "").unwrap();
+    }
+}
+
+impl Drop for HeldPython {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
 }
