@@ -1,6 +1,6 @@
 //! The one `ComputeService`: each method finds the tenant the call acts as
 //! (`tenants.rs`), converts the request in, calls the Databricks client, and
-//! converts the answer out. Methods are split by concern; `status.rs` holds
+//! converts the answer out. Methods are split by concern; `errors.rs` holds
 //! the only error → `Status` mapping.
 
 mod caller_key;
@@ -13,7 +13,7 @@ mod libraries;
 pub mod pagination;
 mod shutdown;
 pub mod snapshots;
-pub mod status;
+pub mod errors;
 mod tenants;
 mod watch;
 
