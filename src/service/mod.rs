@@ -4,18 +4,18 @@
 //! the only error → `Status` mapping.
 
 mod caller_key;
+mod cluster_watch;
 mod coalesce;
 mod commands;
 mod contexts;
 mod deadline;
+pub mod errors;
 mod lasting;
 mod libraries;
 pub mod pagination;
 mod shutdown;
 pub mod snapshots;
-pub mod errors;
 mod tenants;
-mod watch;
 
 use std::{pin::Pin, sync::Arc, time::Duration};
 
