@@ -21,7 +21,7 @@ use tracing::{debug, info, warn};
 
 use crate::databricks::{
     CallOptions, Client,
-    execution::{CommandStatusResponse, ContextRequest, CreateContextRequest},
+    models::{CommandStatusResponse, ContextRequest, CreateContextRequest},
 };
 
 /// How long a new context may take to start before the call fails.
