@@ -21,7 +21,7 @@ use tracing::{info, warn};
 
 use crate::databricks::{
     CallOptions, Client,
-    execution::{ContextRequest, CreateContextRequest},
+    models::{ContextRequest, CreateContextRequest},
 };
 
 /// A managed context unused for this long is asked for its status before

@@ -2,7 +2,7 @@
 
 use super::{InvalidRequest, Violations};
 use crate::{
-    databricks::execution::{CommandRequest, ContextRequest, CreateContextRequest},
+    databricks::models::{CommandRequest, ContextRequest, CreateContextRequest},
     proto::compute::{self as pb, Language},
 };
 

@@ -12,7 +12,7 @@ use super::{
     text::{strip_ansi, strip_html, strip_out_prefixes},
 };
 use crate::{
-    databricks::execution::{CommandStatusResponse, ContextStatusResponse, Results},
+    databricks::models::{CommandStatusResponse, ContextStatusResponse, Results},
     proto::compute::{self as pb, CommandOutcome, CommandState, ContextState},
 };
 

@@ -5,7 +5,7 @@ use tracing::instrument;
 
 use super::{
     CallOptions, Client, Error,
-    execution::{
+    models::{
         CommandRequest, CommandStatusResponse, ContextRequest, ContextStatusResponse,
         CreateContextRequest, ExecuteCommandRequest, IdResponse,
     },

@@ -4,7 +4,6 @@ mod auth;
 pub mod body;
 pub mod client;
 pub mod error;
-pub mod execution;
 mod execution_api;
 mod libraries_api;
 pub mod models;

@@ -1,189 +1,26 @@
-//! Serde types for the Databricks REST wire format (Libraries API 2.0 and the
-//! cluster fields we read), shared by the REST client and the emulator.
+//! Serde types for the Databricks REST wire format, shared by the REST client
+//! and the emulator: `libraries.rs` (Libraries API 2.0 and the cluster fields
+//! we read), `execution.rs` (REST API 1.2 contexts and commands) and
+//! `errors.rs` (error bodies).
 //!
 //! Raw-JSON golden tests in `tests.rs` pin the wire shape, because a bug shared
 //! by both sides of this module would otherwise go unseen.
 
-use serde::{Deserialize, Serialize};
-use serde_json::Value;
-
-/// A library specification, exactly one kind per object (`{"jar": "..."}`,
-/// `{"pypi": {"package": "..."}}`, ...). Identity is the whole value.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Library {
-    /// URI of a JAR.
-    Jar(String),
-    /// URI of an egg (deprecated upstream).
-    Egg(String),
-    /// URI of a wheel.
-    Whl(String),
-    /// Path of a requirements.txt file.
-    Requirements(String),
-    /// A PyPI package.
-    Pypi(PyPiLibrary),
-    /// A Maven package.
-    Maven(MavenLibrary),
-    /// A CRAN package.
-    Cran(CranLibrary),
-}
-
-/// `{"package": ..., "repo": ...}` for PyPI.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct PyPiLibrary {
-    /// Package name with an optional version specifier.
-    pub package: String,
-    /// Index URL; absent means the default index.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub repo: Option<String>,
-}
-
-/// `{"coordinates": ..., "repo": ..., "exclusions": [...]}` for Maven.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct MavenLibrary {
-    /// `group:artifact:version`.
-    pub coordinates: String,
-    /// Repository URL; absent means Maven Central and Spark Packages.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub repo: Option<String>,
-    /// `group:artifact` patterns to exclude.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub exclusions: Vec<String>,
-}
-
-/// `{"package": ..., "repo": ...}` for CRAN.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct CranLibrary {
-    /// Package name.
-    pub package: String,
-    /// Repository URL; absent means the default mirror.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub repo: Option<String>,
-}
-
-/// A library as found in a status response: a kind we know, or the raw JSON
-/// of one we do not, so that an unknown kind never fails the whole call.
-///
-/// Read in one pass by a hand-written `Deserialize` (see `reported_library.rs`).
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-pub enum ReportedLibrary {
-    /// A library of a kind this crate models.
-    Known(Library),
-    /// Anything else, kept as sent.
-    Unrecognized(Value),
-}
-
-/// Body of `POST /api/2.0/libraries/install` and `/uninstall`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct LibrariesRequest {
-    /// The target cluster.
-    pub cluster_id: String,
-    /// The libraries to install or uninstall.
-    pub libraries: Vec<Library>,
-}
-
-/// One library's status on one cluster (`LibraryFullStatus`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct LibraryFullStatus {
-    /// The library as stored by Databricks.
-    pub library: ReportedLibrary,
-    /// The raw status string, e.g. `INSTALLED`; unknown values are kept.
-    pub status: String,
-    /// Info, warning and failure messages; absent means none.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub messages: Vec<String>,
-    /// Set for libraries installed on all clusters.
-    #[serde(default)]
-    pub is_library_for_all_clusters: bool,
-}
-
-/// `ClusterLibraryStatuses`: the body of `GET /api/2.0/libraries/cluster-status`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ClusterLibraryStatuses {
-    /// The cluster.
-    pub cluster_id: String,
-    /// Absent on the wire when the cluster has no libraries.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub library_statuses: Vec<LibraryFullStatus>,
-}
-
-/// Body of `GET /api/2.0/libraries/all-cluster-statuses` (may be `{}`).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct AllClusterStatuses {
-    /// Library statuses per cluster.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub statuses: Vec<ClusterLibraryStatuses>,
-}
-
-/// The fields of `GET /api/2.0/clusters/get` this crate reads.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ClusterDetails {
-    /// The cluster.
-    pub cluster_id: String,
-    /// Display name.
-    #[serde(default)]
-    pub cluster_name: String,
-    /// Raw state string, e.g. `RUNNING`, `TERMINATED`.
-    #[serde(default)]
-    pub state: String,
-    /// Why the cluster is in its state, when Databricks says.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub state_message: String,
-}
-
-/// Body of `POST /api/2.0/clusters/start`, `restart`, `delete` and the query of
-/// `clusters/get`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ClusterIdRequest {
-    /// The cluster.
-    pub cluster_id: String,
-}
-
-/// A Databricks error body in any of its JSON shapes: 2.0
-/// `{"error_code", "message", "details"}` (with `error_code` a string or a
-/// number) or 1.2 `{"error": "..."}`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct ApiErrorBody {
-    /// Error code; a string such as `INVALID_PARAMETER_VALUE`, or a number.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error_code: Option<ErrorCode>,
-    /// Human-readable message (2.0 style).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub message: Option<String>,
-    /// Human-readable message (1.2 style).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
-    /// google.rpc-style detail objects with an `@type`.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub details: Vec<Value>,
-}
-
-/// An `error_code` that Databricks sends as a string or, for some auth
-/// failures, as a JSON number.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(untagged)]
-pub enum ErrorCode {
-    /// The usual form, e.g. `RESOURCE_DOES_NOT_EXIST`.
-    Text(String),
-    /// The numeric form, e.g. `403`.
-    Number(i64),
-}
-
-// === impl ErrorCode ===
-
-impl std::fmt::Display for ErrorCode {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            ErrorCode::Text(text) => f.write_str(text),
-            ErrorCode::Number(number) => write!(f, "{number}"),
-        }
-    }
-}
-
 mod all_statuses;
+mod errors;
+mod execution;
+mod libraries;
 mod reported_library;
 #[cfg(test)]
 mod tests;
 
 pub use all_statuses::{ClusterSink, EachCluster};
+pub use errors::{ApiErrorBody, ErrorCode};
+pub use execution::{
+    CommandRequest, CommandStatusResponse, ContextRequest, ContextStatusResponse,
+    CreateContextRequest, ExecuteCommandRequest, IdResponse, Results,
+};
+pub use libraries::{
+    AllClusterStatuses, ClusterDetails, ClusterIdRequest, ClusterLibraryStatuses, CranLibrary,
+    LibrariesRequest, Library, LibraryFullStatus, MavenLibrary, PyPiLibrary, ReportedLibrary,
+};

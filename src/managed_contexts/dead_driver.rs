@@ -10,7 +10,7 @@ use tracing::{debug, info, warn};
 use super::{DEAD_CONTEXT_DESTROY_BUDGET, Managed, ManagedContexts};
 use crate::databricks::{
     CallOptions,
-    execution::{CommandStatusResponse, ContextRequest},
+    models::{CommandStatusResponse, ContextRequest},
 };
 
 /// What Databricks (and the emulator) report for a command whose

@@ -6,7 +6,7 @@ use tokio::time::Instant;
 use tonic::Status;
 use tracing::debug;
 
-use crate::databricks::{CallOptions, Client, execution::ContextRequest};
+use crate::databricks::{CallOptions, Client, models::ContextRequest};
 
 /// How long a new context may take to start before the call fails.
 pub const CONTEXT_START_TIMEOUT: Duration = Duration::from_secs(600);

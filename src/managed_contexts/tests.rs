@@ -3,7 +3,7 @@
 use super::*;
 use crate::{
     config::{DatabricksConfig, Secret},
-    databricks::execution::{CommandStatusResponse, ExecuteCommandRequest},
+    databricks::models::{CommandStatusResponse, ExecuteCommandRequest},
     emulator::{self, EmulatorConfig, EmulatorHandle, Pace},
 };
 
@@ -95,7 +95,7 @@ fn only_a_platform_error_naming_a_dead_driver_condemns_a_context() {
     let status = |status: &str, summary: &str| CommandStatusResponse {
         id: "c".into(),
         status: status.into(),
-        results: Some(crate::databricks::execution::Results {
+        results: Some(crate::databricks::models::Results {
             result_type: Some("error".into()),
             summary: Some(summary.into()),
             ..Default::default()

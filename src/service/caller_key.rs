@@ -49,7 +49,7 @@ mod tests {
     use tonic::metadata::MetadataValue;
 
     use super::*;
-    use crate::service::status::CALLER_CREDENTIALS_REQUIRED;
+    use crate::service::errors::CALLER_CREDENTIALS_REQUIRED;
 
     fn with_authorization(value: &'static str) -> MetadataMap {
         let mut metadata = MetadataMap::new();

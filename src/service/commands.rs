@@ -10,7 +10,7 @@ use crate::{
     convert::{self, ExecuteCommand},
     databricks::{
         self, CallOptions,
-        execution::{CommandRequest, ExecuteCommandRequest},
+        models::{CommandRequest, ExecuteCommandRequest},
     },
     managed_contexts::reports_dead_driver,
     proto::compute as pb,

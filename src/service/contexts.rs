@@ -7,7 +7,7 @@ use tracing::{info, instrument};
 use super::Tenant;
 use crate::{
     convert,
-    databricks::{CallOptions, execution::ContextRequest},
+    databricks::{CallOptions, models::ContextRequest},
     managed_contexts::wait_until_running,
     proto::compute as pb,
     telemetry::excerpt,

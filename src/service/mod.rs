@@ -1,21 +1,21 @@
 //! The one `ComputeService`: each method finds the tenant the call acts as
 //! (`tenants.rs`), converts the request in, calls the Databricks client, and
-//! converts the answer out. Methods are split by concern; `status.rs` holds
+//! converts the answer out. Methods are split by concern; `errors.rs` holds
 //! the only error → `Status` mapping.
 
 mod caller_key;
+mod cluster_watch;
 mod coalesce;
 mod commands;
 mod contexts;
 mod deadline;
+pub mod errors;
 mod lasting;
 mod libraries;
 pub mod pagination;
 mod shutdown;
 pub mod snapshots;
-pub mod status;
 mod tenants;
-mod watch;
 
 use std::{pin::Pin, sync::Arc, time::Duration};
 

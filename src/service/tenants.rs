@@ -32,7 +32,7 @@ use super::{
     snapshots,
 };
 use crate::{
-    databricks::{self, Client, execution::CommandRequest},
+    databricks::{self, Client, models::CommandRequest},
     hub::Hub,
     managed_contexts::ManagedContexts,
     proto::compute as pb,

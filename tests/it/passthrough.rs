@@ -9,7 +9,7 @@ use databricks_grpc::{
     proto::compute::{
         self as pb, CommandOutcome, Language, compute_service_client::ComputeServiceClient,
     },
-    service::status::CALLER_CREDENTIALS_REQUIRED,
+    service::errors::CALLER_CREDENTIALS_REQUIRED,
 };
 use tokio_stream::StreamExt;
 use tonic::{

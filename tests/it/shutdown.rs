@@ -16,7 +16,7 @@ use databricks_grpc::{
     emulator::{EmulatorConfig, Pace},
     proto::compute::{self as pb, Language},
     server::ServerOptions,
-    service::status::LOCAL_DOMAIN,
+    service::errors::LOCAL_DOMAIN,
 };
 use serde_json::{Value, json};
 use tokio::sync::{Notify, oneshot};

@@ -6,7 +6,7 @@
 use std::collections::{HashMap, VecDeque};
 
 use super::results;
-use crate::databricks::execution::{CommandStatusResponse, Results};
+use crate::databricks::models::{CommandStatusResponse, Results};
 
 /// A context's status on the wire.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

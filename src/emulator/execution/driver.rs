@@ -24,7 +24,7 @@ use super::{
     process::Alive,
     results,
 };
-use crate::databricks::execution::Results;
+use crate::databricks::models::Results;
 
 /// How long a running command may ignore a cancel before its process is
 /// killed (the context then turns `Error`, the command `Cancelled`); short

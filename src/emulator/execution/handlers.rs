@@ -14,7 +14,7 @@ use axum::{
 use serde_json::{Map, Value};
 
 use crate::{
-    databricks::execution::{
+    databricks::models::{
         CommandRequest, CommandStatusResponse, ContextRequest, ContextStatusResponse,
         CreateContextRequest, ExecuteCommandRequest, IdResponse,
     },

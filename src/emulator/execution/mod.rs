@@ -22,7 +22,7 @@ use self::{
     process::Process,
 };
 use super::errors::ErrorResponse;
-use crate::databricks::execution::{
+use crate::databricks::models::{
     CommandRequest, CommandStatusResponse, ContextRequest, ContextStatusResponse,
 };
 

@@ -2,7 +2,7 @@
 //! cancellations, shut-down contexts and dead processes, worded like the
 //! Databricks driver so that SDK result parsers behave as they would there.
 
-use crate::databricks::execution::Results;
+use crate::databricks::models::Results;
 
 /// The Java class Databricks names when a command is cancelled or its
 /// context goes away under it.

@@ -7,7 +7,7 @@ use std::time::Duration;
 use super::{
     Context, Execution, context::CommandStatus, descendants, not_found, process::Process, results,
 };
-use crate::{databricks::execution::ContextRequest, emulator::errors::ErrorResponse};
+use crate::{databricks::models::ContextRequest, emulator::errors::ErrorResponse};
 
 // === impl Execution ===
 
