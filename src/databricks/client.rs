@@ -177,7 +177,7 @@ impl Client {
                 }
                 Err(error) => error,
             };
-            answer_lost |= matches!(error, Error::NoResponse { .. } | Error::Timeout { .. });
+            answer_lost |= error.may_have_arrived();
             let Some(wait) = retry::delay(&error, resend, attempt) else {
                 return Err(error);
             };
