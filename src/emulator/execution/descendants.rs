@@ -64,7 +64,7 @@ fn marked_processes(needle: &str) -> Vec<u32> {
         .filter_map(Result::ok)
         .filter_map(|entry| entry.file_name().to_str()?.parse::<u32>().ok())
         .filter(|&pid| is_marked(pid, needle).unwrap_or(false))
-        .filter(|&pid| !is_zombie(pid))
+        .filter(|&pid| !has_exited(pid))
         .collect()
 }
 
@@ -76,7 +76,7 @@ fn is_marked(pid: u32, needle: &str) -> io::Result<bool> {
 }
 
 /// True when `pid` has exited and only waits to be reaped (or is gone).
-pub(super) fn is_zombie(pid: u32) -> bool {
+pub(in crate::emulator) fn has_exited(pid: u32) -> bool {
     let Ok(stat) = fs::read_to_string(format!("/proc/{pid}/stat")) else {
         return true;
     };

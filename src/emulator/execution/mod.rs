@@ -27,7 +27,7 @@ use crate::databricks::models::{
 };
 
 mod context;
-mod descendants;
+pub(super) mod descendants;
 mod driver;
 mod handlers;
 mod ids;

@@ -6,7 +6,9 @@ use super::{
     Emu,
     execution::{HEAVY, eventually},
 };
-use crate::emulator::{EmulatorConfig, Pace, RUNNING_CLUSTER_ID as RUNNING};
+use crate::emulator::{
+    EmulatorConfig, Pace, RUNNING_CLUSTER_ID as RUNNING, execution::descendants::has_exited,
+};
 
 /// Starts three `sleep 300`s that would outlive a plain kill of the context
 /// process, and prints their pids.
@@ -18,17 +20,6 @@ daemon = subprocess.run(['sh', '-c', 'setsid sleep 300 >/dev/null 2>&1 & echo $!
                         capture_output=True, text=True).stdout.strip()
 print(detached.pid, plain.pid, daemon)";
 
-/// True when `pid` has exited (gone, or a zombie nobody reaped yet).
-fn ended(pid: u32) -> bool {
-    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-        Err(_) => true,
-        Ok(stat) => stat
-            .rsplit_once(')')
-            .and_then(|(_, rest)| rest.split_whitespace().next())
-            .is_none_or(|state| state == "Z" || state == "X"),
-    }
-}
-
 async fn leave_processes_behind(emu: &Emu, context: &str) -> Vec<u32> {
     let printed = emu.text(context, LEAVE_PROCESSES_BEHIND).await;
     let pids: Vec<u32> = printed
@@ -36,13 +27,16 @@ async fn leave_processes_behind(emu: &Emu, context: &str) -> Vec<u32> {
         .map(|pid| pid.parse().unwrap())
         .collect();
     assert_eq!(pids.len(), 3, "{printed}");
-    assert!(pids.iter().all(|&pid| !ended(pid)), "they run: {pids:?}");
+    assert!(
+        pids.iter().all(|&pid| !has_exited(pid)),
+        "they run: {pids:?}"
+    );
     pids
 }
 
 async fn all_end(pids: &[u32]) {
     eventually("every process the context started to end", || async {
-        pids.iter().all(|&pid| ended(pid)).then_some(())
+        pids.iter().all(|&pid| has_exited(pid)).then_some(())
     })
     .await;
 }
@@ -84,5 +78,5 @@ async fn stopping_the_emulator_ends_every_process_any_context_started() {
     let pids = leave_processes_behind(&emu, &context).await;
     handle.shutdown();
     handle.join().await.unwrap();
-    assert!(pids.iter().all(|&pid| ended(pid)), "{pids:?}");
+    assert!(pids.iter().all(|&pid| has_exited(pid)), "{pids:?}");
 }
