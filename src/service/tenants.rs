@@ -162,6 +162,15 @@ impl Tenants {
         Ok(Arc::new(Tenant::new(client, Some(key), *options)))
     }
 
+    /// The tenant that already keeps state for `tenant`'s caller: the shared
+    /// one, or the caller's registered one; `None` for a caller with no slot.
+    pub(super) fn keeping(&self, tenant: &Arc<Tenant>) -> Option<Arc<Tenant>> {
+        match (self, &tenant.caller) {
+            (Self::PerCaller { callers, .. }, Some(key)) => registered(&mut lock(callers), key),
+            _ => Some(tenant.clone()),
+        }
+    }
+
     /// The tenant that may keep state for `tenant`'s caller: its registered
     /// one, or, once `accepted` (a request made with the caller's own
     /// credential) has succeeded, `tenant` itself, registered. When
@@ -171,11 +180,7 @@ impl Tenants {
         tenant: Arc<Tenant>,
         accepted: impl Future<Output = Result<T, databricks::Error>>,
     ) -> Result<Arc<Tenant>, Status> {
-        let known = match (self, &tenant.caller) {
-            (Self::PerCaller { callers, .. }, Some(key)) => registered(&mut lock(callers), key),
-            _ => Some(tenant.clone()),
-        };
-        if let Some(known) = known {
+        if let Some(known) = self.keeping(&tenant) {
             return Ok(known);
         }
         accepted.await?;
