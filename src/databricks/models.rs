@@ -3,8 +3,9 @@
 //! we read), `execution.rs` (REST API 1.2 contexts and commands) and
 //! `errors.rs` (error bodies).
 //!
-//! Raw-JSON golden tests in `tests.rs` pin the wire shape, because a bug shared
-//! by both sides of this module would otherwise go unseen.
+//! Golden wire tests in `tests/` (one file per family) read and write literal
+//! JSON from the Databricks examples, so a renamed field or a changed
+//! optionality fails a test even where both sides of the wire agree.
 
 mod all_statuses;
 mod errors;

@@ -269,3 +269,6 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod token_response_tests;

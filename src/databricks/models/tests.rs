@@ -1,97 +1,44 @@
-//! Raw-JSON golden tests: the wire shapes from the Databricks reference.
+//! Golden wire tests: every model is read from (or written to) literal JSON
+//! taken from `databricks-rest-examples.json` and the REST reference, so a
+//! renamed field, a changed optionality or a changed spelling fails here.
+//! Each test names the example its JSON came from.
 
-use serde_json::json;
+use serde::{Serialize, de::DeserializeOwned};
+use serde_json::Value;
 
-use super::*;
+mod all_statuses;
+mod clusters;
+mod errors;
+mod execution;
+mod libraries;
+mod library_statuses;
+mod results;
 
-#[test]
-fn library_kinds_serialize_as_single_key_objects() {
-    let libraries = vec![
-        Library::Pypi(PyPiLibrary {
-            package: "simplejson==3.19.2".into(),
-            repo: None,
-        }),
-        Library::Maven(MavenLibrary {
-            coordinates: "org.jsoup:jsoup:1.17.2".into(),
-            repo: None,
-            exclusions: vec!["slf4j:slf4j".into()],
-        }),
-        Library::Whl("/Volumes/main/libs/a.whl".into()),
-        Library::Cran(CranLibrary {
-            package: "data.table".into(),
-            repo: Some("https://cran.example".into()),
-        }),
-    ];
-    let body = LibrariesRequest {
-        cluster_id: "c1".into(),
-        libraries,
-    };
-    assert_eq!(
-        serde_json::to_value(&body).unwrap(),
-        json!({
-            "cluster_id": "c1",
-            "libraries": [
-                {"pypi": {"package": "simplejson==3.19.2"}},
-                {"maven": {"coordinates": "org.jsoup:jsoup:1.17.2", "exclusions": ["slf4j:slf4j"]}},
-                {"whl": "/Volumes/main/libs/a.whl"},
-                {"cran": {"package": "data.table", "repo": "https://cran.example"}}
-            ]
-        })
-    );
+/// `json` read as `T`; panics with serde's message when it does not read.
+fn golden<T: DeserializeOwned>(json: &str) -> T {
+    match serde_json::from_str(json) {
+        Ok(value) => value,
+        Err(error) => panic!(
+            "{} did not read: {error}\n{json}",
+            std::any::type_name::<T>()
+        ),
+    }
 }
 
-#[test]
-fn cluster_status_without_library_statuses_is_empty() {
-    let parsed: ClusterLibraryStatuses =
-        serde_json::from_value(json!({"cluster_id": "0923-164208-abcd1234"})).unwrap();
-    assert!(parsed.library_statuses.is_empty());
-    assert_eq!(
-        serde_json::to_value(&parsed).unwrap(),
-        json!({"cluster_id": "0923-164208-abcd1234"})
-    );
+/// serde's message for `json`, which must not read as `T`.
+fn refused<T: DeserializeOwned + std::fmt::Debug>(json: &str) -> String {
+    match serde_json::from_str::<T>(json) {
+        Ok(value) => panic!("{json} should not read, but read as {value:?}"),
+        Err(error) => error.to_string(),
+    }
 }
 
-#[test]
-fn unknown_library_kind_and_status_are_kept() {
-    let parsed: ClusterLibraryStatuses = serde_json::from_value(json!({
-        "cluster_id": "c1",
-        "library_statuses": [
-            {"library": {"conda": {"package": "x"}}, "status": "QUANTUM", "is_library_for_all_clusters": false},
-            {"library": {"jar": "/Workspace/a.jar"}, "status": "INSTALLED", "messages": ["ok"]}
-        ]
-    }))
-    .unwrap();
-    assert_eq!(
-        parsed.library_statuses[0].library,
-        ReportedLibrary::Unrecognized(json!({"conda": {"package": "x"}}))
-    );
-    assert_eq!(parsed.library_statuses[0].status, "QUANTUM");
-    assert_eq!(
-        parsed.library_statuses[1].library,
-        ReportedLibrary::Known(Library::Jar("/Workspace/a.jar".into()))
-    );
-    assert_eq!(parsed.library_statuses[1].messages, vec!["ok".to_string()]);
+/// `value` as it goes on the wire.
+fn wire<T: Serialize>(value: &T) -> Value {
+    serde_json::to_value(value).unwrap()
 }
 
-#[test]
-fn all_cluster_statuses_accepts_empty_object() {
-    let parsed: AllClusterStatuses = serde_json::from_str("{}").unwrap();
-    assert!(parsed.statuses.is_empty());
-}
-
-#[test]
-fn error_code_may_be_a_number() {
-    let parsed: ApiErrorBody =
-        serde_json::from_value(json!({"error_code": 403, "message": "Invalid access token."}))
-            .unwrap();
-    assert_eq!(parsed.error_code, Some(ErrorCode::Number(403)));
-    assert_eq!(parsed.error_code.unwrap().to_string(), "403");
-}
-
-#[test]
-fn error_body_1_2_style() {
-    let parsed: ApiErrorBody =
-        serde_json::from_value(json!({"error": "ContextNotFound: gone"})).unwrap();
-    assert_eq!(parsed.error.as_deref(), Some("ContextNotFound: gone"));
-    assert!(parsed.error_code.is_none());
+/// `json` as a value, for comparing with [`wire`].
+fn literal(json: &str) -> Value {
+    serde_json::from_str(json).unwrap()
 }

@@ -4,6 +4,10 @@ use http::{HeaderMap, HeaderValue, StatusCode};
 
 use super::*;
 
+mod json_2_0;
+mod other_shapes;
+mod response;
+
 fn parse(status: u16, headers: HeaderMap, body: &str) -> ApiError {
     let status = StatusCode::from_u16(status).unwrap();
     ApiError::from_response("GET /api/2.0/x", status, &headers, body.as_bytes())
