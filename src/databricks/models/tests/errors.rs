@@ -85,3 +85,12 @@ fn every_field_is_optional() {
     );
     assert_eq!(oauth.error.as_deref(), Some("invalid_client"));
 }
+
+/// The 1.2 shape with a short text (REST reference §3.1).
+#[test]
+fn error_body_1_2_style() {
+    let parsed: ApiErrorBody =
+        serde_json::from_value(json!({"error": "ContextNotFound: gone"})).unwrap();
+    assert_eq!(parsed.error.as_deref(), Some("ContextNotFound: gone"));
+    assert!(parsed.error_code.is_none());
+}

@@ -1,5 +1,7 @@
 //! `Library` and the install/uninstall bodies the client sends.
 
+use serde_json::json;
+
 use super::{golden, literal, refused, wire};
 use crate::databricks::models::{
     CranLibrary, LibrariesRequest, Library, MavenLibrary, PyPiLibrary,
@@ -145,4 +147,41 @@ fn package_objects_read_with_and_without_their_optional_fields() {
     assert!(refused::<PyPiLibrary>(r#"{"repo": "https://r"}"#).contains("`package`"));
     assert!(refused::<CranLibrary>(r#"{"repo": "https://r"}"#).contains("`package`"));
     assert!(refused::<MavenLibrary>(r#"{"exclusions": []}"#).contains("`coordinates`"));
+}
+
+/// Each kind as a single-key object (the shape of the REST reference §1.2).
+#[test]
+fn library_kinds_serialize_as_single_key_objects() {
+    let libraries = vec![
+        Library::Pypi(PyPiLibrary {
+            package: "simplejson==3.19.2".into(),
+            repo: None,
+        }),
+        Library::Maven(MavenLibrary {
+            coordinates: "org.jsoup:jsoup:1.17.2".into(),
+            repo: None,
+            exclusions: vec!["slf4j:slf4j".into()],
+        }),
+        Library::Whl("/Volumes/main/libs/a.whl".into()),
+        Library::Cran(CranLibrary {
+            package: "data.table".into(),
+            repo: Some("https://cran.example".into()),
+        }),
+    ];
+    let body = LibrariesRequest {
+        cluster_id: "c1".into(),
+        libraries,
+    };
+    assert_eq!(
+        wire(&body),
+        json!({
+            "cluster_id": "c1",
+            "libraries": [
+                {"pypi": {"package": "simplejson==3.19.2"}},
+                {"maven": {"coordinates": "org.jsoup:jsoup:1.17.2", "exclusions": ["slf4j:slf4j"]}},
+                {"whl": "/Volumes/main/libs/a.whl"},
+                {"cran": {"package": "data.table", "repo": "https://cran.example"}}
+            ]
+        })
+    );
 }
