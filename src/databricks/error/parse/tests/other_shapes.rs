@@ -115,3 +115,29 @@ fn empty_bodies() {
         "Worker environment not ready",
     ));
 }
+
+/// §3.1.2: when a body has both, the 1.2 `error` is the message (both SDKs)
+/// and a 2.0 `error_code` still names the code; a body with a message but
+/// no code takes its code from the reason phrase.
+#[test]
+fn mixed_and_codeless_json() {
+    Response {
+        example: "REST reference §3.1.2, error and error_code",
+        endpoint: CREATE,
+        status: 400,
+        headers: &[],
+        body: r#"{"error_code": "INVALID_STATE", "message": "ignored", "error": "Cluster is not running."}"#,
+    }
+    .check(plain("INVALID_STATE", "Cluster is not running."));
+    Response {
+        example: "REST reference §3.1.2, no error_code",
+        endpoint: STATUS,
+        status: 404,
+        headers: &[],
+        body: r#"{"message": "No API found for 'GET /api/2.0/libraries/cluster-statuses'"}"#,
+    }
+    .check(plain(
+        "NOT_FOUND",
+        "No API found for 'GET /api/2.0/libraries/cluster-statuses'",
+    ));
+}
