@@ -2,13 +2,43 @@
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
+use tonic::Code;
+
 use super::*;
+
+/// A poll failure: one the next poll may not see, or one for good.
+#[derive(Debug)]
+enum Fake {
+    Blip,
+    Gone,
+}
+
+impl std::fmt::Display for Fake {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{self:?}")
+    }
+}
+
+impl From<Fake> for Status {
+    fn from(fake: Fake) -> Self {
+        match fake {
+            Fake::Blip => Status::unavailable("blip"),
+            Fake::Gone => Status::not_found("gone"),
+        }
+    }
+}
+
+impl PollFailure for Fake {
+    fn worth_another_poll(&self) -> bool {
+        matches!(self, Self::Blip)
+    }
+}
 
 /// A fake upstream: the value is the number of polls so far, capped at `last`.
 fn counter(
     polls: Arc<AtomicU32>,
     last: u32,
-) -> impl FnMut() -> std::future::Ready<Result<u32, Status>> + Send {
+) -> impl FnMut() -> std::future::Ready<Result<u32, Fake>> + Send {
     move || {
         let n = polls.fetch_add(1, Ordering::SeqCst) + 1;
         std::future::ready(Ok(n.min(last)))
@@ -97,18 +127,14 @@ async fn permanent_errors_end_every_stream_and_transient_ones_are_ridden_out() {
         let attempts = attempts.clone();
         move || {
             let n = attempts.fetch_add(1, Ordering::SeqCst);
-            std::future::ready(if n < 2 {
-                Err(Status::unavailable("blip"))
-            } else {
-                Ok(3)
-            })
+            std::future::ready(if n < 2 { Err(Fake::Blip) } else { Ok(3) })
         }
     };
     let values: Vec<_> = hub.subscribe("a", flaky, is_three).collect().await;
     assert_eq!(values.len(), 1);
     assert_eq!(*values[0].as_ref().unwrap(), 3);
 
-    let broken = || std::future::ready(Err::<u32, _>(Status::not_found("gone")));
+    let broken = || std::future::ready(Err::<u32, _>(Fake::Gone));
     let values: Vec<_> = hub.subscribe("b", broken, is_three).collect().await;
     assert_eq!(values.len(), 1);
     assert_eq!(values[0].as_ref().unwrap_err().code(), Code::NotFound);
