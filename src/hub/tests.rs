@@ -11,7 +11,13 @@ use super::*;
 enum Fake {
     Blip,
     Gone,
+    /// A blip (`true`) or `Gone` (`false`) that counts its conversions
+    /// into [`CONVERSIONS`].
+    Counted(bool),
 }
+
+/// How often a [`Fake::Counted`] became a `Status`.
+static CONVERSIONS: AtomicU32 = AtomicU32::new(0);
 
 impl std::fmt::Display for Fake {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -24,13 +30,17 @@ impl From<Fake> for Status {
         match fake {
             Fake::Blip => Status::unavailable("blip"),
             Fake::Gone => Status::not_found("gone"),
+            Fake::Counted(blip) => {
+                CONVERSIONS.fetch_add(1, Ordering::SeqCst);
+                Status::from(if blip { Fake::Blip } else { Fake::Gone })
+            }
         }
     }
 }
 
 impl PollFailure for Fake {
     fn worth_another_poll(&self) -> bool {
-        matches!(self, Self::Blip)
+        matches!(self, Self::Blip | Self::Counted(true))
     }
 }
 
@@ -139,4 +149,27 @@ async fn permanent_errors_end_every_stream_and_transient_ones_are_ridden_out() {
     assert_eq!(values.len(), 1);
     assert_eq!(values[0].as_ref().unwrap_err().code(), Code::NotFound);
     assert_eq!(hub.active_loops(), 0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_error_that_ends_a_loop_becomes_one_status_for_every_subscriber() {
+    let hub: Hub<&str, u32> = Hub::new(Backoff::default());
+    let polls = Arc::new(AtomicU32::new(0));
+    // Two blips the loop rides out, then a failure for good.
+    let broken = move || {
+        let n = polls.fetch_add(1, Ordering::SeqCst);
+        std::future::ready(Err::<u32, _>(Fake::Counted(n < 2)))
+    };
+    let streams: Vec<_> = (0..10)
+        .map(|_| Box::pin(hub.subscribe("c", broken.clone(), is_three)))
+        .collect();
+    for mut stream in streams {
+        let ended = stream.next().await.unwrap();
+        assert_eq!(ended.unwrap_err().code(), Code::NotFound);
+    }
+    assert_eq!(
+        CONVERSIONS.load(Ordering::SeqCst),
+        1,
+        "converted (and so logged) once: not per blip, not per subscriber"
+    );
 }
