@@ -223,8 +223,9 @@ fn plan(cached: Option<&Cached>, now: Instant) -> Plan {
 
 impl Failure {
     /// Worth another try: a token request is safe to repeat, so this is the
-    /// rule every call follows for a [`Resend::Safe`] request: connection
-    /// failures, 429, 502, 503 and 504 (as in the SDKs), nothing else.
+    /// rule every [`Resend::Safe`] call follows: connection failures, 429,
+    /// 502, 503 and 504 (as in the SDKs), and an answer carrying a message
+    /// both SDKs treat as "try again"; not other 4xx/5xx or unusable answers.
     fn is_transient(&self) -> bool {
         self.cause.transience().allows_resend(Resend::Safe)
     }
