@@ -4,6 +4,11 @@
 //! upstream fails for good, or when its last subscriber leaves, noticed at
 //! once rather than at the next poll.
 //!
+//! A poll fails with the upstream's own error type ([`PollFailure`]), which
+//! says whether the next poll may succeed. A failure the loop rides out is
+//! logged once at debug and never becomes a `Status`; the one that ends the
+//! loop becomes one `Status`, once, shared by every subscriber.
+//!
 //! Used for StreamCommandStatus (key: the command) and WatchClusterStatus
 //! (key: the cluster).
 
@@ -17,8 +22,10 @@ use std::{
 
 use tokio::sync::watch;
 use tokio_stream::{Stream, StreamExt, wrappers::WatchStream};
-use tonic::{Code, Status};
+use tonic::Status;
 use tracing::{Instrument, debug};
+
+use crate::databricks;
 
 /// Consecutive transient upstream failures tolerated before a loop gives up.
 pub const MAX_TRANSIENT_FAILURES: u32 = 5;
@@ -34,6 +41,13 @@ pub struct Backoff {
 
 /// What subscribers see: nothing yet, a value, or the error that ended the loop.
 type Slot<V> = Option<Result<V, Status>>;
+
+/// A failed poll: whether polling again may help, and what the caller is
+/// told when the loop ends with it.
+pub trait PollFailure: Into<Status> + std::fmt::Display {
+    /// True when the next poll may succeed where this one failed.
+    fn worth_another_poll(&self) -> bool;
+}
 
 /// Shared poll loops keyed by `K`, publishing values of type `V`.
 #[derive(Debug)]
@@ -83,7 +97,7 @@ where
     /// the upstream once; `is_final` says when the loop may stop. The stream
     /// yields the current value at once, then every change, and ends after a
     /// final value or an error.
-    pub fn subscribe<F, Fut>(
+    pub fn subscribe<F, Fut, E>(
         &self,
         key: K,
         poll: F,
@@ -91,7 +105,8 @@ where
     ) -> impl Stream<Item = Result<V, Status>> + Send + 'static
     where
         F: FnMut() -> Fut + Send + 'static,
-        Fut: Future<Output = Result<V, Status>> + Send + 'static,
+        Fut: Future<Output = Result<V, E>> + Send + 'static,
+        E: PollFailure + Send + 'static,
     {
         let mut topics = self.lock();
         let receiver = match topics.get(&key) {
@@ -145,10 +160,11 @@ struct PollLoop<K, V> {
 // === impl PollLoop ===
 
 impl<K: Hash + Eq, V: Clone + PartialEq> PollLoop<K, V> {
-    async fn run<F, Fut>(self, mut poll: F, is_final: fn(&V) -> bool)
+    async fn run<F, Fut, E>(self, mut poll: F, is_final: fn(&V) -> bool)
     where
         F: FnMut() -> Fut,
-        Fut: Future<Output = Result<V, Status>>,
+        Fut: Future<Output = Result<V, E>>,
+        E: PollFailure,
     {
         let mut delay = self.backoff.initial;
         let mut failures = 0;
@@ -179,13 +195,15 @@ impl<K: Hash + Eq, V: Clone + PartialEq> PollLoop<K, V> {
                         return self.retire();
                     }
                 }
-                Err(status) if is_transient(&status) && failures < MAX_TRANSIENT_FAILURES => {
+                Err(error) if error.worth_another_poll() && failures < MAX_TRANSIENT_FAILURES => {
                     failures += 1;
-                    debug!(failures, error = %status.message(), "transient poll failure");
+                    debug!(failures, error = %error, "transient poll failure");
                 }
-                Err(status) => {
-                    debug!(error = %status.message(), "poll failed; ending the loop");
-                    self.sender.send_replace(Some(Err(status)));
+                Err(error) => {
+                    debug!(error = %error, "poll failed; ending the loop");
+                    // The one conversion, and so the one "give up" log line,
+                    // however many subscribers are told.
+                    self.sender.send_replace(Some(Err(error.into())));
                     return self.retire();
                 }
             }
@@ -226,13 +244,14 @@ impl<K: Hash + Eq, V: Clone + PartialEq> PollLoop<K, V> {
     }
 }
 
-/// Failures worth another poll: the upstream was unavailable, throttled or
-/// slow, or its answer arrived unreadable (a status read is safe to repeat).
-fn is_transient(status: &Status) -> bool {
-    matches!(
-        status.code(),
-        Code::Unavailable | Code::ResourceExhausted | Code::DeadlineExceeded | Code::Internal
-    )
+// === impl PollFailure ===
+
+/// A Databricks status read is safe to repeat: the loop polls again after
+/// whatever [`databricks::error::Transience::worth_another_poll`] allows.
+impl PollFailure for databricks::Error {
+    fn worth_another_poll(&self) -> bool {
+        self.transience().worth_another_poll()
+    }
 }
 
 #[cfg(test)]

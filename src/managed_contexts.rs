@@ -273,7 +273,9 @@ mod dead_driver;
 mod startup;
 
 pub use dead_driver::reports_dead_driver;
-pub use startup::{CONTEXT_START_TIMEOUT, wait_until_running};
+pub use startup::{
+    CONTEXT_START_TIMEOUT, ContextStartFailed, ContextStartTimedOut, wait_until_running,
+};
 
 #[cfg(test)]
 mod tests;

@@ -186,7 +186,9 @@ impl Client {
                 return Err(error);
             }
             attempt += 1;
-            warn!(%endpoint, attempt, wait = ?wait, error = %error, "transient failure; retrying");
+            // Not a warning: a retry that succeeds is the policy working. The
+            // failure that ends a call is logged where the caller is told.
+            debug!(%endpoint, attempt, wait = ?wait, error = %error, "transient failure; retrying");
             tokio::time::sleep(wait).await;
         }
     }

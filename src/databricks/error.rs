@@ -1,14 +1,16 @@
 //! Errors of the REST adapter: [`Error`], everything a call can fail with, and
 //! [`ApiError`], an error response from Databricks. `parse.rs` turns any such
-//! response into an [`ApiError`].
+//! response into an [`ApiError`]; `transience.rs` says whether a failure
+//! may pass and whether the call may be sent again.
 
 use std::time::Duration;
 
 use serde_json::Value;
 
 mod parse;
+mod transience;
 
-pub(super) use parse::retry_after;
+pub use transience::Transience;
 
 /// Everything that can go wrong calling Databricks.
 #[derive(Debug, thiserror::Error)]

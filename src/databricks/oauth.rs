@@ -8,12 +8,16 @@
 
 use std::time::Duration;
 
-use http::{HeaderValue, StatusCode, header};
+use http::{HeaderMap, HeaderValue, StatusCode, header};
 use serde::Deserialize;
 use tokio::{sync::Mutex, time::Instant};
 use tracing::{debug, info, warn};
 
-use super::{Error, auth::sensitive, error, retry};
+use super::{
+    ApiError, Error,
+    auth::sensitive,
+    retry::{self, Resend},
+};
 
 /// Refresh a token when less than half its life is left, and at most this
 /// long before it expires.
@@ -25,6 +29,8 @@ const REFRESH_RETRY: Duration = Duration::from_secs(60);
 const FETCH_BUDGET: Duration = Duration::from_secs(60);
 /// Time allowed for one token request.
 const FETCH_TIMEOUT: Duration = Duration::from_secs(30);
+/// `METHOD path` of a token request, as failures name it.
+const TOKEN_ENDPOINT: &str = "POST /oidc/v1/token";
 
 /// Cached OAuth access tokens for one service principal.
 #[derive(Debug)]
@@ -59,11 +65,12 @@ struct TokenResponse {
     expires_in: Option<u64>,
 }
 
-/// Why one token request failed, and whether trying again may help.
+/// Why one token request failed: what to tell (without secrets), and the
+/// failure as the client's [`Error`], whose [`Error::transience`] says
+/// whether trying again may help, as for any other call.
 struct Failure {
     message: String,
-    transient: bool,
-    retry_after: Option<Duration>,
+    cause: Error,
 }
 
 // === impl OAuthTokens ===
@@ -128,11 +135,12 @@ impl OAuthTokens {
                 Ok(token) => return Ok(token),
                 Err(failure) => failure,
             };
-            let wait = retry::backoff(attempt, failure.retry_after);
-            if !failure.transient || Instant::now() + wait >= give_up_at {
+            let transient = failure.is_transient();
+            let wait = retry::backoff(attempt, failure.cause.retry_after());
+            if !transient || Instant::now() + wait >= give_up_at {
                 let token_url = self.token_url.clone();
                 let message = failure.message;
-                return Err(if failure.transient {
+                return Err(if transient {
                     Error::TokenEndpointUnavailable { token_url, message }
                 } else {
                     Error::TokenRefused { token_url, message }
@@ -157,39 +165,31 @@ impl OAuthTokens {
             .await
             .map_err(|error| Failure {
                 message: format!("the token endpoint could not be reached: {error}"),
-                transient: true,
-                retry_after: None,
+                cause: transport_failure(&self.token_url, error),
             })?;
         let status = response.status();
-        let retry_after = error::retry_after(response.headers());
+        let headers = response.headers().clone();
         let body = response.bytes().await.map_err(|error| Failure {
             message: format!("the token response broke off: {error}"),
-            transient: true,
-            retry_after: None,
+            cause: transport_failure(&self.token_url, error),
         })?;
         if !status.is_success() {
-            let text = String::from_utf8_lossy(&body);
-            return Err(Failure {
-                message: format!(
-                    "HTTP {}: {}",
-                    status.as_u16(),
-                    text.chars().take(300).collect::<String>()
-                ),
-                transient: is_transient(status),
-                retry_after,
-            });
+            return Err(http_failure(status, &headers, &body));
         }
-        let refused = |message: &str| Failure {
-            message: message.to_owned(),
-            transient: false,
-            retry_after: None,
-        };
-        let token: TokenResponse = serde_json::from_slice(&body)
-            .map_err(|_| refused("the token response was not understood"))?;
+        let token: TokenResponse = serde_json::from_slice(&body).map_err(|source| Failure {
+            message: "the token response was not understood".to_owned(),
+            cause: Error::BadResponseBody {
+                endpoint: TOKEN_ENDPOINT.to_owned(),
+                http_status: status.as_u16(),
+                source,
+            },
+        })?;
         let lifetime = Duration::from_secs(token.expires_in.unwrap_or(3600).max(1));
         info!(expires_in = ?lifetime, "fetched an OAuth access token");
-        let header = sensitive(&format!("Bearer {}", token.access_token))
-            .map_err(|_| refused("the access token cannot be sent in a header"))?;
+        let header = sensitive(&format!("Bearer {}", token.access_token)).map_err(|_| Failure {
+            message: "the access token cannot be sent in a header".to_owned(),
+            cause: Error::InvalidToken,
+        })?;
         Ok((header, lifetime))
     }
 }
@@ -219,9 +219,51 @@ fn plan(cached: Option<&Cached>, now: Instant) -> Plan {
     }
 }
 
-/// Token-endpoint answers worth another try, as in the SDKs.
-fn is_transient(status: StatusCode) -> bool {
-    matches!(status.as_u16(), 429 | 502 | 503 | 504)
+// === impl Failure ===
+
+impl Failure {
+    /// Worth another try: a token request is safe to repeat, so this is the
+    /// rule every [`Resend::Safe`] call follows: connection failures, 429,
+    /// 502, 503 and 504 (as in the SDKs), and an answer carrying a message
+    /// both SDKs treat as "try again"; not other 4xx/5xx or unusable answers.
+    fn is_transient(&self) -> bool {
+        self.cause.transience().allows_resend(Resend::Safe)
+    }
+}
+
+/// A token request that failed in transport: refused connections never
+/// arrived; a timeout or a broken connection may have.
+fn transport_failure(token_url: &str, source: reqwest::Error) -> Error {
+    let source = source.without_url();
+    if source.is_timeout() {
+        Error::Timeout {
+            endpoint: TOKEN_ENDPOINT.to_owned(),
+            after: FETCH_TIMEOUT,
+        }
+    } else if source.is_connect() {
+        Error::NotSent {
+            host: token_url.to_owned(),
+            source,
+        }
+    } else {
+        Error::NoResponse {
+            endpoint: TOKEN_ENDPOINT.to_owned(),
+            source,
+        }
+    }
+}
+
+/// A token endpoint's error answer, read as any Databricks error answer is.
+fn http_failure(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> Failure {
+    let text = String::from_utf8_lossy(body);
+    Failure {
+        message: format!(
+            "HTTP {}: {}",
+            status.as_u16(),
+            text.chars().take(300).collect::<String>()
+        ),
+        cause: ApiError::from_response(TOKEN_ENDPOINT, status, headers, body).into(),
+    }
 }
 
 #[cfg(test)]
@@ -261,11 +303,14 @@ mod tests {
 
     #[test]
     fn only_throttling_and_gateway_failures_are_retried() {
+        let is_transient = |code| {
+            http_failure(StatusCode::from_u16(code).unwrap(), &HeaderMap::new(), b"").is_transient()
+        };
         for code in [429, 502, 503, 504] {
-            assert!(is_transient(StatusCode::from_u16(code).unwrap()), "{code}");
+            assert!(is_transient(code), "{code}");
         }
         for code in [400, 401, 403, 500] {
-            assert!(!is_transient(StatusCode::from_u16(code).unwrap()), "{code}");
+            assert!(!is_transient(code), "{code}");
         }
     }
 }

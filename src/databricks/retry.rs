@@ -20,18 +20,6 @@ pub const BASE_DELAY: Duration = Duration::from_millis(250);
 /// Longest delay between attempts (unless `Retry-After` asks for more).
 pub const MAX_DELAY: Duration = Duration::from_secs(10);
 
-/// Messages that mean "try again" in both SDKs.
-const TRANSIENT_MESSAGES: &[&str] = &[
-    "com.databricks.backend.manager.util.UnknownWorkerEnvironmentException",
-    "does not have any associated worker environments",
-    "There is no worker environment with id",
-    "Unknown worker environment",
-    "ClusterNotReadyException",
-    "Please try again later or try a faster operation.",
-    "RPC token bucket limit has been exceeded",
-    "REQUEST_LIMIT_EXCEEDED",
-];
-
 /// Whether a request may be sent again after it may have reached Databricks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Resend {
@@ -43,33 +31,14 @@ pub enum Resend {
 }
 
 /// How long to wait before attempt `attempt + 1`, or `None` when `error`
-/// must be returned as it is.
+/// must be returned as it is: whatever
+/// [`Transience::allows_resend`](super::error::Transience::allows_resend) allows
+/// for `error`'s [`Error::transience`] and `resend`.
 pub fn delay(error: &Error, resend: Resend, attempt: u32) -> Option<Duration> {
-    let safe = resend == Resend::Safe;
-    let (retryable, asked) = match error {
-        Error::NotSent { source, .. } => (source.is_connect(), None),
-        Error::Api(api) => {
-            let throttled = api.http_status == 429
-                || matches!(
-                    api.error_code.as_str(),
-                    "REQUEST_LIMIT_EXCEEDED" | "RESOURCE_EXHAUSTED"
-                );
-            let transient = matches!(api.http_status, 502..=504)
-                || TRANSIENT_MESSAGES
-                    .iter()
-                    .any(|marker| api.message.contains(marker));
-            (throttled || (safe && transient), api.retry_after)
-        }
-        Error::Timeout { .. } | Error::NoResponse { .. } => (safe, None),
-        Error::BadResponseBody { .. }
-        | Error::BodyTooLarge { .. }
-        | Error::OutcomeUnknown { .. }
-        | Error::TokenRefused { .. }
-        | Error::TokenEndpointUnavailable { .. }
-        | Error::NoCallerCredentials
-        | Error::InvalidToken => (false, None),
-    };
-    retryable.then(|| backoff(attempt, asked))
+    error
+        .transience()
+        .allows_resend(resend)
+        .then(|| backoff(attempt, error.retry_after()))
 }
 
 /// The wait before attempt `attempt + 1`: exponential from [`BASE_DELAY`] to

@@ -11,6 +11,26 @@ use crate::databricks::{CallOptions, Client, models::ContextRequest};
 /// How long a new context may take to start before the call fails.
 pub const CONTEXT_START_TIMEOUT: Duration = Duration::from_secs(600);
 
+/// Databricks reported a new execution context as `Error`.
+#[derive(Debug, thiserror::Error)]
+#[error("execution context {context_id} on cluster {cluster_id} failed to start; try again")]
+pub struct ContextStartFailed {
+    /// The context that failed.
+    pub context_id: String,
+    /// Its cluster.
+    pub cluster_id: String,
+}
+
+/// A new execution context was still not `Running` when the wait ended.
+#[derive(Debug, thiserror::Error)]
+#[error("execution context {context_id} did not start within {after:?}")]
+pub struct ContextStartTimedOut {
+    /// The context that did not start.
+    pub context_id: String,
+    /// How long it was given ([`CONTEXT_START_TIMEOUT`]).
+    pub after: Duration,
+}
+
 /// Polls a new context until it is `Running`; fails when it reaches `Error`
 /// or does not start within [`CONTEXT_START_TIMEOUT`].
 pub async fn wait_until_running(client: &Client, context: &ContextRequest) -> Result<(), Status> {
@@ -23,18 +43,20 @@ pub async fn wait_until_running(client: &Client, context: &ContextRequest) -> Re
         match status.status.as_str() {
             "Running" => return Ok(()),
             "Error" => {
-                return Err(Status::unavailable(format!(
-                    "execution context {} on cluster {} failed to start; try again",
-                    context.context_id, context.cluster_id
-                )));
+                return Err(ContextStartFailed {
+                    context_id: context.context_id.clone(),
+                    cluster_id: context.cluster_id.clone(),
+                }
+                .into());
             }
             other => debug!(status = other, "waiting for the context to start"),
         }
         if Instant::now() + delay > deadline {
-            return Err(Status::deadline_exceeded(format!(
-                "execution context {} did not start within {CONTEXT_START_TIMEOUT:?}",
-                context.context_id
-            )));
+            return Err(ContextStartTimedOut {
+                context_id: context.context_id.clone(),
+                after: CONTEXT_START_TIMEOUT,
+            }
+            .into());
         }
         tokio::time::sleep(delay).await;
         delay = (delay * 2).min(Duration::from_secs(2));

@@ -4,7 +4,11 @@
 use tonic::Status;
 
 use super::{ResponseStream, Tenant};
-use crate::{convert, databricks::CallOptions, proto::compute as pb};
+use crate::{
+    convert,
+    databricks::{self, CallOptions},
+    proto::compute as pb,
+};
 
 // === impl Tenant ===
 
@@ -26,7 +30,9 @@ impl Tenant {
                     client.cluster_status(&cluster_id, options),
                     client.get_cluster(&cluster_id, options)
                 )?;
-                Ok(convert::cluster_watch(statuses, cluster))
+                // The typed error goes to the poll loop, which decides
+                // whether to ride it out before any caller hears of it.
+                Ok::<_, databricks::Error>(convert::cluster_watch(statuses, cluster))
             }
         };
         Ok(Box::pin(self.clusters.subscribe(

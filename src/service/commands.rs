@@ -132,7 +132,9 @@ impl Tenant {
                 if reports_dead_driver(&status) {
                     contexts.report_dead(&key.context_id);
                 }
-                Ok(convert::command(status))
+                // The typed error goes to the poll loop, which decides
+                // whether to ride it out before any caller hears of it.
+                Ok::<_, databricks::Error>(convert::command(status))
             }
         };
         let updates = self.commands.subscribe(key, poll, convert::is_terminal);

@@ -3,6 +3,9 @@
 //! `google.rpc.ErrorInfo` (reason = `error_code`, metadata = HTTP status and
 //! endpoint), `RequestInfo` when Databricks gave a request id, and `RetryInfo`
 //! when it asked us to wait. Invalid requests carry `google.rpc.BadRequest`.
+//! Errors this server raises itself (shutdown, deadlines, managed contexts
+//! that did not start, a full caller table) carry `ErrorInfo` in
+//! [`LOCAL_DOMAIN`]; RESOURCE_EXHAUSTED ones also carry `RetryInfo`.
 
 use std::collections::HashMap;
 
@@ -10,10 +13,14 @@ use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, StatusExt};
 use tracing::warn;
 
-use super::{coalesce::DeadlinePassed, pagination::UnreadableSnapshot, shutdown::ShuttingDown};
+use super::{
+    coalesce::DeadlinePassed, pagination::UnreadableSnapshot, shutdown::ShuttingDown,
+    tenants::CallerTableFull,
+};
 use crate::{
     convert::InvalidRequest,
     databricks::{ApiError, Error},
+    managed_contexts::{ContextStartFailed, ContextStartTimedOut},
 };
 
 /// `ErrorInfo.domain` for errors that come from Databricks.
@@ -60,6 +67,38 @@ impl From<UnreadableSnapshot> for Status {
     fn from(error: UnreadableSnapshot) -> Self {
         warn!(%error, "page snapshot unreadable");
         local_status(Code::Internal, "SNAPSHOT_UNREADABLE", error.to_string())
+    }
+}
+
+// === impl From<ContextStartFailed> ===
+
+impl From<ContextStartFailed> for Status {
+    fn from(error: ContextStartFailed) -> Self {
+        local_status(Code::Unavailable, "CONTEXT_START_FAILED", error.to_string())
+    }
+}
+
+// === impl From<ContextStartTimedOut> ===
+
+impl From<ContextStartTimedOut> for Status {
+    fn from(error: ContextStartTimedOut) -> Self {
+        local_status(
+            Code::DeadlineExceeded,
+            "CONTEXT_START_TIMEOUT",
+            error.to_string(),
+        )
+    }
+}
+
+// === impl From<CallerTableFull> ===
+
+impl From<CallerTableFull> for Status {
+    fn from(error: CallerTableFull) -> Self {
+        let mut details = ErrorDetails::new();
+        details.set_error_info("CALLER_TABLE_FULL", LOCAL_DOMAIN, HashMap::new());
+        // No wait to suggest: a slot frees when some caller's state ends.
+        details.set_retry_info(None);
+        Status::with_error_details(Code::ResourceExhausted, error.to_string(), details)
     }
 }
 

@@ -38,6 +38,16 @@ use crate::{
     proto::compute as pb,
 };
 
+/// Every caller in a full table owns state, so a new caller cannot be kept.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "this server keeps managed contexts and streams for {max_callers} distinct caller credentials, and each has some now; try again later"
+)]
+pub(super) struct CallerTableFull {
+    /// The table's size.
+    pub(super) max_callers: usize,
+}
+
 /// Distinct caller credentials a pass-through server keeps state for at once.
 pub const MAX_CALLERS: usize = 10_000;
 
@@ -209,9 +219,10 @@ impl Tenants {
             return Ok(known);
         }
         if callers.len() >= *max_callers && !forget_quietest_idle(&mut callers) {
-            return Err(Status::resource_exhausted(format!(
-                "this server keeps managed contexts and streams for {max_callers} distinct caller credentials, and each has some now; try again later"
-            )));
+            return Err(CallerTableFull {
+                max_callers: *max_callers,
+            }
+            .into());
         }
         callers.insert(
             key.clone(),

@@ -24,6 +24,7 @@ mod large_workspace;
 mod libraries;
 mod passthrough;
 mod plugin;
+mod quiet_blips;
 mod raw_h2;
 mod result_limits;
 mod retries;

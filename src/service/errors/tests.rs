@@ -181,3 +181,54 @@ fn a_passed_deadline_is_deadline_exceeded_from_this_server() {
     assert_eq!(info.reason, "DEADLINE_EXCEEDED");
     assert_eq!(info.domain, LOCAL_DOMAIN);
 }
+
+#[test]
+fn a_context_that_failed_to_start_is_unavailable_from_this_server() {
+    let status = Status::from(ContextStartFailed {
+        context_id: "ctx".into(),
+        cluster_id: "c1".into(),
+    });
+    assert_eq!(status.code(), Code::Unavailable);
+    assert_eq!(
+        status.message(),
+        "execution context ctx on cluster c1 failed to start; try again"
+    );
+    let details = status.get_error_details();
+    let info = details.error_info().unwrap();
+    assert_eq!(info.reason, "CONTEXT_START_FAILED");
+    assert_eq!(info.domain, LOCAL_DOMAIN);
+    assert!(details.retry_info().is_none());
+}
+
+#[test]
+fn a_context_that_did_not_start_in_time_is_deadline_exceeded_from_this_server() {
+    let status = Status::from(ContextStartTimedOut {
+        context_id: "ctx".into(),
+        after: Duration::from_secs(600),
+    });
+    assert_eq!(status.code(), Code::DeadlineExceeded);
+    assert_eq!(
+        status.message(),
+        "execution context ctx did not start within 600s"
+    );
+    let details = status.get_error_details();
+    let info = details.error_info().unwrap();
+    assert_eq!(info.reason, "CONTEXT_START_TIMEOUT");
+    assert_eq!(info.domain, LOCAL_DOMAIN);
+}
+
+#[test]
+fn a_full_caller_table_is_resource_exhausted_with_retry_info() {
+    let status = Status::from(super::super::tenants::CallerTableFull { max_callers: 2 });
+    assert_eq!(status.code(), Code::ResourceExhausted);
+    assert_eq!(
+        status.message(),
+        "this server keeps managed contexts and streams for 2 distinct caller credentials, \
+         and each has some now; try again later"
+    );
+    let details = status.get_error_details();
+    let info = details.error_info().unwrap();
+    assert_eq!(info.reason, "CALLER_TABLE_FULL");
+    assert_eq!(info.domain, LOCAL_DOMAIN);
+    assert!(details.retry_info().is_some(), "callers may try again");
+}
