@@ -5,8 +5,9 @@
 
 use std::collections::{HashMap, VecDeque};
 
-use super::results;
-use crate::databricks::models::{CommandStatusResponse, Results};
+use serde::Serialize;
+
+use super::results::{self, Results};
 
 /// A context's status on the wire.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,6 +37,15 @@ pub(super) struct Work {
     pub(super) id: String,
     pub(super) language: String,
     pub(super) command: String,
+}
+
+/// `commands/status` of one command, as sent: `results` is null until the
+/// command has ended.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub(crate) struct Report {
+    pub(super) id: String,
+    pub(super) status: String,
+    pub(super) results: Option<Results>,
 }
 
 /// What a cancel asks of the process.
@@ -228,9 +238,9 @@ impl Shared {
     }
 
     /// `commands/status` of command `id`.
-    pub(super) fn report(&self, id: &str) -> Option<CommandStatusResponse> {
+    pub(super) fn report(&self, id: &str) -> Option<Report> {
         let command = self.commands.get(id)?;
-        Some(CommandStatusResponse {
+        Some(Report {
             id: id.to_owned(),
             status: command.status.as_str().to_owned(),
             results: command.results.clone(),

@@ -1,14 +1,14 @@
 //! One cluster of the store: its libraries, how a step or a (re)start moves
 //! them, and how they are reported.
 
+use serde_json::{Value, json};
+
 use super::ClusterView;
-use crate::{
-    databricks::models::{ClusterLibraryStatuses, Library, LibraryFullStatus, ReportedLibrary},
-    emulator::{
-        catalogue,
-        errors::ErrorResponse,
-        lifecycle::{ClusterState, LibraryStage},
-    },
+use crate::emulator::{
+    catalogue,
+    errors::ErrorResponse,
+    library::Library,
+    lifecycle::{ClusterState, LibraryStage},
 };
 
 /// What a `PENDING` library says while its cluster is not running.
@@ -114,34 +114,49 @@ impl Cluster {
         }
     }
 
-    pub(super) fn statuses(&self, for_all_clusters: &[Library]) -> ClusterLibraryStatuses {
+    /// The cluster's `ClusterLibraryStatuses` body: requested libraries,
+    /// then those for all clusters, then those marked for uninstall.
+    pub(super) fn statuses(&self, for_all_clusters: &[Library]) -> Value {
         let waiting = self.view.state != ClusterState::Running;
-        let status = |entry: &Entry| LibraryFullStatus {
-            library: ReportedLibrary::Known(entry.library.clone()),
-            status: entry.stage.as_str().to_owned(),
-            messages: if waiting && entry.stage == LibraryStage::Pending {
-                vec![UNAVAILABLE.to_owned()]
+        let status = |entry: &Entry| {
+            let unavailable = [UNAVAILABLE.to_owned()];
+            let messages = if waiting && entry.stage == LibraryStage::Pending {
+                &unavailable[..]
             } else {
-                entry.messages.clone()
-            },
-            is_library_for_all_clusters: false,
+                &entry.messages[..]
+            };
+            library_status(&entry.library, entry.stage, messages, false)
         };
-        let for_all = |library: &Library| LibraryFullStatus {
-            library: ReportedLibrary::Known(library.clone()),
-            status: LibraryStage::Skipped.as_str().to_owned(),
-            messages: Vec::new(),
-            is_library_for_all_clusters: true,
-        };
+        let for_all = |library| library_status(library, LibraryStage::Skipped, &[], true);
         let (requested, marked) = self.libraries.split_at(self.requested_len());
-        let library_statuses = requested
+        let library_statuses: Vec<Value> = requested
             .iter()
             .map(status)
             .chain(for_all_clusters.iter().map(for_all))
             .chain(marked.iter().map(status))
             .collect();
-        ClusterLibraryStatuses {
-            cluster_id: self.view.id.clone(),
-            library_statuses,
+        let mut body = json!({ "cluster_id": self.view.id });
+        if !library_statuses.is_empty() {
+            body["library_statuses"] = Value::Array(library_statuses);
         }
+        body
     }
+}
+
+/// One `LibraryFullStatus`; `messages` is left out when there is none.
+fn library_status(
+    library: &Library,
+    stage: LibraryStage,
+    messages: &[String],
+    for_all_clusters: bool,
+) -> Value {
+    let mut status = json!({
+        "library": library.to_json(),
+        "status": stage.as_str(),
+        "is_library_for_all_clusters": for_all_clusters,
+    });
+    if !messages.is_empty() {
+        status["messages"] = json!(messages);
+    }
+    status
 }
