@@ -56,10 +56,7 @@ async fn context_status(
     uri: Uri,
 ) -> Result<Json<Value>, ErrorResponse> {
     let query = query(&uri)?;
-    let address = ContextAddress {
-        cluster_id: query_field(&query, "clusterId")?,
-        context_id: query_field(&query, "contextId")?,
-    };
+    let address = query_address(&query)?;
     require_cluster(&state, &address.cluster_id, false)?;
     let status = state.execution().context_status(&address)?;
     Ok(Json(json!({"id": address.context_id, "status": status})))
@@ -71,10 +68,7 @@ async fn destroy(
     body: Bytes,
 ) -> Result<Json<Value>, ErrorResponse> {
     let fields = fields(&headers, &body)?;
-    let address = ContextAddress {
-        cluster_id: request::required_string(&fields, "clusterId")?,
-        context_id: request::required_string(&fields, "contextId")?,
-    };
+    let address = body_address(&fields)?;
     require_cluster(&state, &address.cluster_id, false)?;
     state.execution().destroy(&address).await?;
     tracing::debug!(context_id = %address.context_id, "context destroyed");
@@ -87,10 +81,7 @@ async fn execute(
     body: Bytes,
 ) -> Result<Json<Value>, ErrorResponse> {
     let fields = fields(&headers, &body)?;
-    let address = ContextAddress {
-        cluster_id: request::required_string(&fields, "clusterId")?,
-        context_id: request::required_string(&fields, "contextId")?,
-    };
+    let address = body_address(&fields)?;
     let language = language(&fields)?;
     let command = match fields.get("command") {
         Some(Value::String(command)) => command.clone(),
@@ -107,10 +98,7 @@ async fn command_status(
     uri: Uri,
 ) -> Result<Json<Report>, ErrorResponse> {
     let query = query(&uri)?;
-    let address = ContextAddress {
-        cluster_id: query_field(&query, "clusterId")?,
-        context_id: query_field(&query, "contextId")?,
-    };
+    let address = query_address(&query)?;
     let command_id = query_field(&query, "commandId")?;
     require_cluster(&state, &address.cluster_id, false)?;
     let report = state.execution().command_status(&address, &command_id)?;
@@ -123,10 +111,7 @@ async fn cancel(
     body: Bytes,
 ) -> Result<Json<Value>, ErrorResponse> {
     let fields = fields(&headers, &body)?;
-    let address = ContextAddress {
-        cluster_id: request::required_string(&fields, "clusterId")?,
-        context_id: request::required_string(&fields, "contextId")?,
-    };
+    let address = body_address(&fields)?;
     let command_id = request::required_string(&fields, "commandId")?;
     require_cluster(&state, &address.cluster_id, false)?;
     state.execution().cancel(&address, &command_id)?;
@@ -142,6 +127,22 @@ fn fields(headers: &HeaderMap, body: &Bytes) -> Result<Map<String, Value>, Error
     } else {
         request::object(body)
     }
+}
+
+/// The context a body names (`clusterId`, `contextId`).
+fn body_address(fields: &Map<String, Value>) -> Result<ContextAddress, ErrorResponse> {
+    Ok(ContextAddress {
+        cluster_id: request::required_string(fields, "clusterId")?,
+        context_id: request::required_string(fields, "contextId")?,
+    })
+}
+
+/// The context a query names (`clusterId`, `contextId`).
+fn query_address(query: &HashMap<String, String>) -> Result<ContextAddress, ErrorResponse> {
+    Ok(ContextAddress {
+        cluster_id: query_field(query, "clusterId")?,
+        context_id: query_field(query, "contextId")?,
+    })
 }
 
 /// The `language` field, lower-cased; one of [`LANGUAGES`].
