@@ -9,7 +9,6 @@ use axum::{
     http::{HeaderValue, Method, StatusCode, Uri},
     response::{IntoResponse, Response},
 };
-
 use serde_json::{Value, json};
 
 use super::lifecycle::ClusterState;

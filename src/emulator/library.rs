@@ -182,3 +182,57 @@ impl Package {
         Value::Object(fields)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use serde_json::json;
+
+    use super::*;
+
+    fn reported(sent: &Value) -> Value {
+        Library::parse(0, sent).unwrap().to_json()
+    }
+
+    #[test]
+    fn every_kind_is_reported_as_sent() {
+        for sent in [
+            json!({"jar": "/Volumes/a.jar"}),
+            json!({"egg": "/Volumes/a.egg"}),
+            json!({"whl": "/Volumes/a.whl"}),
+            json!({"requirements": "/Workspace/r.txt"}),
+            json!({"pypi": {"package": "x==1", "repo": "https://pypi.example"}}),
+            json!({"cran": {"package": "x", "repo": "https://cran.example"}}),
+            json!({"maven": {"coordinates": "g:a:1", "repo": "https://m.example", "exclusions": ["g:b"]}}),
+        ] {
+            assert_eq!(reported(&sent), sent);
+        }
+    }
+
+    #[test]
+    fn absent_null_empty_and_unknown_fields_are_left_out() {
+        let pypi = json!({"pypi": {"package": "x", "repo": null, "extra": 1}});
+        assert_eq!(reported(&pypi), json!({"pypi": {"package": "x"}}));
+        let maven = json!({"maven": {"coordinates": "g:a:1", "exclusions": []}});
+        assert_eq!(reported(&maven), json!({"maven": {"coordinates": "g:a:1"}}));
+        let same = Library::parse(0, &json!({"pypi": {"package": "x"}})).unwrap();
+        assert_eq!(
+            Library::parse(0, &pypi).unwrap(),
+            same,
+            "identity ignores them"
+        );
+    }
+
+    #[test]
+    fn a_mistyped_optional_field_is_refused_with_serde_s_words() {
+        let sent = json!({"maven": {"coordinates": "g:a:1", "exclusions": null}});
+        let error = format!("{:?}", Library::parse(2, &sent).unwrap_err());
+        assert!(
+            error.contains(
+                "Invalid value for libraries[2]: invalid type: null, expected a sequence"
+            ),
+            "{error}"
+        );
+    }
+}

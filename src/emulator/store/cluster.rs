@@ -119,15 +119,15 @@ impl Cluster {
     pub(super) fn statuses(&self, for_all_clusters: &[Library]) -> Value {
         let waiting = self.view.state != ClusterState::Running;
         let status = |entry: &Entry| {
-            let unavailable = [UNAVAILABLE.to_owned()];
-            let messages = if waiting && entry.stage == LibraryStage::Pending {
-                &unavailable[..]
-            } else {
-                &entry.messages[..]
-            };
-            library_status(&entry.library, entry.stage, messages, false)
+            let mut status = library_status(&entry.library, entry.stage, false);
+            if waiting && entry.stage == LibraryStage::Pending {
+                status["messages"] = json!([UNAVAILABLE]);
+            } else if !entry.messages.is_empty() {
+                status["messages"] = json!(entry.messages);
+            }
+            status
         };
-        let for_all = |library| library_status(library, LibraryStage::Skipped, &[], true);
+        let for_all = |library| library_status(library, LibraryStage::Skipped, true);
         let (requested, marked) = self.libraries.split_at(self.requested_len());
         let library_statuses: Vec<Value> = requested
             .iter()
@@ -143,20 +143,11 @@ impl Cluster {
     }
 }
 
-/// One `LibraryFullStatus`; `messages` is left out when there is none.
-fn library_status(
-    library: &Library,
-    stage: LibraryStage,
-    messages: &[String],
-    for_all_clusters: bool,
-) -> Value {
-    let mut status = json!({
+/// One `LibraryFullStatus` without `messages` (absent when there is none).
+fn library_status(library: &Library, stage: LibraryStage, for_all_clusters: bool) -> Value {
+    json!({
         "library": library.to_json(),
         "status": stage.as_str(),
         "is_library_for_all_clusters": for_all_clusters,
-    });
-    if !messages.is_empty() {
-        status["messages"] = json!(messages);
-    }
-    status
+    })
 }
