@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
+pub(crate) use self::cluster::ClusterView;
 use self::cluster::{Cluster, Entry};
 use super::{
     RUNNING_CLUSTER_ID, TERMINATED_CLUSTER_ID,
@@ -28,19 +29,6 @@ pub(crate) struct Store {
     /// so further steps can be skipped without a scan.
     settled: bool,
     workspace_clusters: usize,
-}
-
-/// What the cluster endpoints show of one cluster.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) struct ClusterView {
-    /// The cluster id.
-    pub(crate) id: String,
-    /// The display name.
-    pub(crate) name: String,
-    /// The current state.
-    pub(crate) state: ClusterState,
-    /// True when a `clusters/delete` (rather than inactivity) stopped it.
-    pub(crate) terminated_by_user: bool,
 }
 
 // === impl Store ===

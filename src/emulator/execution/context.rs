@@ -5,9 +5,7 @@
 
 use std::collections::{HashMap, VecDeque};
 
-use serde::Serialize;
-
-use super::results::{self, Results};
+use super::results::{self, Report, Results};
 
 /// A context's status on the wire.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,15 +35,6 @@ pub(super) struct Work {
     pub(super) id: String,
     pub(super) language: String,
     pub(super) command: String,
-}
-
-/// `commands/status` of one command, as sent: `results` is null until the
-/// command has ended.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub(crate) struct Report {
-    pub(super) id: String,
-    pub(super) status: String,
-    pub(super) results: Option<Results>,
 }
 
 /// What a cancel asks of the process.

@@ -13,7 +13,7 @@ use axum::{
 };
 use serde_json::{Map, Value, json};
 
-use super::{context::Report, ids::ContextAddress};
+use super::{ids::ContextAddress, results::Report};
 use crate::emulator::{
     EmulatorState, errors::ErrorResponse, lifecycle::ClusterState, request, state::Access,
 };

@@ -6,9 +6,9 @@
 //! Layout: [`Execution`] (here) is the registry of contexts, `teardown` how
 //! they end; `context` holds one context's status and command queue;
 //! `process` starts its process and `driver` drives it (running
-//! `driver.py`); `results` is a command's results, and words those the
-//! emulator writes itself; `ids` makes identifiers and holds the addresses
-//! of contexts and commands; `handlers` serves the six endpoints.
+//! `driver.py`); `results` is a command's results and status report, and
+//! words the results the emulator writes itself; `ids` makes identifiers
+//! and holds the address of a context; `handlers` serves the six endpoints.
 
 use std::{
     collections::HashMap,
@@ -19,9 +19,10 @@ use std::{
 use tokio::sync::{OnceCell, watch};
 
 use self::{
-    context::{Cancel, Report, Shared, Work},
+    context::{Cancel, Shared, Work},
     ids::ContextAddress,
     process::Process,
+    results::Report,
 };
 use super::errors::ErrorResponse;
 

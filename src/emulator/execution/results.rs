@@ -1,5 +1,6 @@
 //! A command's `results` as the emulator keeps and sends them, in the three
-//! shapes the context process writes (text, table, error); and those the
+//! shapes the context process writes (text, table, error), and the
+//! `commands/status` report that carries them; and the results the
 //! emulator writes itself (cancellations, shut-down contexts and dead
 //! processes), worded like the Databricks driver so that SDK result parsers
 //! behave as they would there.
@@ -30,6 +31,15 @@ pub(crate) enum Results {
     },
     /// A failure: a short `summary` (often HTML) and a long `cause`.
     Error { summary: String, cause: String },
+}
+
+/// `commands/status` of one command, as sent: `results` is null until the
+/// command has ended.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub(crate) struct Report {
+    pub(super) id: String,
+    pub(super) status: String,
+    pub(super) results: Option<Results>,
 }
 
 /// The Java class Databricks names when a command is cancelled or its

@@ -3,7 +3,6 @@
 
 use serde_json::{Value, json};
 
-use super::ClusterView;
 use crate::emulator::{
     catalogue,
     errors::ErrorResponse,
@@ -13,6 +12,19 @@ use crate::emulator::{
 
 /// What a `PENDING` library says while its cluster is not running.
 const UNAVAILABLE: &str = "Library status is temporarily unavailable";
+
+/// What the cluster endpoints show of one cluster.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct ClusterView {
+    /// The cluster id.
+    pub(crate) id: String,
+    /// The display name.
+    pub(crate) name: String,
+    /// The current state.
+    pub(crate) state: ClusterState,
+    /// True when a `clusters/delete` (rather than inactivity) stopped it.
+    pub(crate) terminated_by_user: bool,
+}
 
 /// A cluster and its libraries.
 #[derive(Debug)]
