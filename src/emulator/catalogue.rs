@@ -2,7 +2,7 @@
 //! and CRAN names plus the path and coordinate rules of recent runtimes.
 //! Failures come back as the messages Databricks would show.
 
-use crate::databricks::models::Library;
+use super::library::{FileKind, Library};
 
 /// PyPI projects that resolve, in normalised form (PEP 503).
 const PYPI: &str = "attrs boto3 botocore certifi click databricks-sdk delta-spark great-expectations httpx \
@@ -53,21 +53,23 @@ pub(crate) fn resolve(library: &Library, cluster_id: &str) -> Result<(), Vec<Str
              Maven Coordinates must be in the form 'groupId:artifactId:version'. The coordinate provided is: {}",
             maven.coordinates
         )]),
-        Library::Egg(path) => failure(
+        Library::File(FileKind::Egg, path) => failure(
             "Python egg libraries are not supported on Databricks Runtime 14.0 and above; use a wheel or a PyPI \
              package instead.",
             "ERROR_EGG_NOT_SUPPORTED",
             format!("org.apache.spark.SparkException: Egg library {path} is not supported"),
         ),
-        Library::Jar(path) | Library::Whl(path) if path.starts_with("dbfs:/") => failure(
-            "Libraries stored in the DBFS root are disabled on Databricks Runtime 15.1 and above; store them in a \
+        Library::File(FileKind::Jar | FileKind::Whl, path) if path.starts_with("dbfs:/") => {
+            failure(
+                "Libraries stored in the DBFS root are disabled on Databricks Runtime 15.1 and above; store them in a \
              Unity Catalog volume or as workspace files.",
-            "ERROR_DBFS_ROOT_LIBRARY_DISABLED",
-            format!(
-                "org.apache.spark.SparkException: Installing libraries from the DBFS root is disabled: {path}"
-            ),
-        ),
-        Library::Requirements(path)
+                "ERROR_DBFS_ROOT_LIBRARY_DISABLED",
+                format!(
+                    "org.apache.spark.SparkException: Installing libraries from the DBFS root is disabled: {path}"
+                ),
+            )
+        }
+        Library::File(FileKind::Requirements, path)
             if !(path.starts_with("/Workspace/") || path.starts_with("/Volumes/")) =>
         {
             failure(
@@ -126,10 +128,10 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
 
     use super::*;
-    use crate::databricks::models::{CranLibrary, MavenLibrary, PyPiLibrary};
+    use crate::emulator::library::{Maven, Package};
 
     fn pypi(package: &str) -> Library {
-        Library::Pypi(PyPiLibrary {
+        Library::Pypi(Package {
             package: package.into(),
             repo: None,
         })
@@ -156,21 +158,24 @@ mod tests {
     fn catalogue_names_resolve() {
         assert_eq!(resolve(&pypi("pandas==2.2.2"), "c-1"), Ok(()));
         assert_eq!(resolve(&pypi("PyYAML"), "c-1"), Ok(()));
-        let cran = Library::Cran(CranLibrary {
+        let cran = Library::Cran(Package {
             package: "data.table".into(),
             repo: None,
         });
         assert_eq!(resolve(&cran, "c-1"), Ok(()));
         assert_eq!(
             resolve(
-                &Library::Whl("/Volumes/main/libs/a-0.1-py3-none-any.whl".into()),
+                &Library::File(
+                    FileKind::Whl,
+                    "/Volumes/main/libs/a-0.1-py3-none-any.whl".into()
+                ),
                 "c-1"
             ),
             Ok(())
         );
         assert_eq!(
             resolve(
-                &Library::Requirements("/Workspace/Shared/r.txt".into()),
+                &Library::File(FileKind::Requirements, "/Workspace/Shared/r.txt".into()),
                 "c-1"
             ),
             Ok(())
@@ -196,7 +201,7 @@ mod tests {
     #[test]
     fn unsupported_sources_fail_with_reasons() {
         let maven = |coordinates: &str| {
-            Library::Maven(MavenLibrary {
+            Library::Maven(Maven {
                 coordinates: coordinates.into(),
                 repo: None,
                 exclusions: vec![],
@@ -205,10 +210,21 @@ mod tests {
         assert!(one_message(&maven("org.jsoup:jsoup")).contains("'groupId:artifactId:version'"));
         assert!(one_message(&maven("org.jsoup::1.0")).contains("org.jsoup::1.0"));
         assert_eq!(resolve(&maven("org.jsoup:jsoup:1.17.2"), "c-1"), Ok(()));
-        assert!(one_message(&Library::Egg("/Volumes/a.egg".into())).contains("14.0"));
-        assert!(one_message(&Library::Jar("dbfs:/FileStore/a.jar".into())).contains("DBFS root"));
-        assert!(one_message(&Library::Requirements("dbfs:/r.txt".into())).contains("dbfs:/r.txt"));
-        let cran = Library::Cran(CranLibrary {
+        assert!(
+            one_message(&Library::File(FileKind::Egg, "/Volumes/a.egg".into())).contains("14.0")
+        );
+        assert!(
+            one_message(&Library::File(
+                FileKind::Jar,
+                "dbfs:/FileStore/a.jar".into()
+            ))
+            .contains("DBFS root")
+        );
+        assert!(
+            one_message(&Library::File(FileKind::Requirements, "dbfs:/r.txt".into()))
+                .contains("dbfs:/r.txt")
+        );
+        let cran = Library::Cran(Package {
             package: "notapkg".into(),
             repo: None,
         });

@@ -20,7 +20,6 @@ use super::{
     state::Access,
     store::{ClusterView, Store},
 };
-use crate::databricks::models::ClusterDetails;
 
 /// Who "created" every emulated cluster.
 const CREATOR: &str = "emulator@example.com";
@@ -28,11 +27,15 @@ const CREATOR: &str = "emulator@example.com";
 /// responses are deterministic.
 const START_TIME_MS: u64 = 1_735_732_800_000;
 
-/// The cluster JSON: the shared model plus the fields SDKs expect to see.
+/// The cluster JSON: what the store knows plus the fields SDKs expect to see.
 #[derive(Debug, Serialize)]
 struct ClusterJson {
-    #[serde(flatten)]
-    details: ClusterDetails,
+    cluster_id: String,
+    cluster_name: String,
+    state: &'static str,
+    /// Left out while the state needs no explanation (`RUNNING`).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    state_message: String,
     spark_version: &'static str,
     node_type_id: &'static str,
     driver_node_type_id: &'static str,
@@ -147,12 +150,10 @@ fn render(view: ClusterView) -> ClusterJson {
             .as_ref()
             .map(|_| START_TIME_MS + 3_600_000),
         termination_reason,
-        details: ClusterDetails {
-            cluster_id: view.id,
-            cluster_name: view.name,
-            state: view.state.as_str().to_owned(),
-            state_message,
-        },
+        cluster_id: view.id,
+        cluster_name: view.name,
+        state: view.state.as_str(),
+        state_message,
         spark_version: "15.4.x-scala2.12",
         node_type_id: "i3.xlarge",
         driver_node_type_id: "i3.xlarge",

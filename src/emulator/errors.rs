@@ -1,38 +1,48 @@
-//! Databricks error responses: an HTTP status plus an `ApiErrorBody`
-//! (`{"error_code": ..., "message": ...}`, or `{"error": ...}` for the
-//! REST API 1.2 failures that Databricks reports that way), built by name so
-//! that every handler words the same failure the same way.
+//! Databricks error responses: an HTTP status plus a JSON body,
+//! `{"error_code": ..., "message": ...}` (the code a string, or a number for
+//! authentication failures) or `{"error": ...}` for the REST API 1.2 failures
+//! that Databricks reports that way, built by name so that every handler
+//! words the same failure the same way.
 
 use axum::{
     Json,
     http::{HeaderValue, Method, StatusCode, Uri},
     response::{IntoResponse, Response},
 };
+use serde_json::{Value, json};
 
 use super::lifecycle::ClusterState;
-use crate::databricks::models::{ApiErrorBody, ErrorCode};
 
 /// A refused request, rendered as Databricks renders it.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct ErrorResponse {
     status: StatusCode,
-    body: ApiErrorBody,
+    body: Body,
+}
+
+/// The two shapes of error body.
+#[derive(Debug, Clone, PartialEq)]
+enum Body {
+    /// `{"error_code": <code>, "message": <message>}` (2.0 and most 1.2).
+    Coded { error_code: Value, message: String },
+    /// `{"error": <text>}` (some REST API 1.2 failures).
+    Legacy { error: String },
 }
 
 // === impl ErrorResponse ===
 
 impl ErrorResponse {
-    fn new(status: StatusCode, code: ErrorCode, message: impl Into<String>) -> Self {
-        let body = ApiErrorBody {
-            error_code: Some(code),
-            message: Some(message.into()),
-            ..ApiErrorBody::default()
+    fn new(status: StatusCode, error_code: Value, message: impl Into<String>) -> Self {
+        let message = message.into();
+        let body = Body::Coded {
+            error_code,
+            message,
         };
         Self { status, body }
     }
 
     fn text(status: StatusCode, code: &str, message: impl Into<String>) -> Self {
-        Self::new(status, ErrorCode::Text(code.to_owned()), message)
+        Self::new(status, json!(code), message)
     }
 
     /// 400 `INVALID_PARAMETER_VALUE`.
@@ -61,10 +71,7 @@ impl ErrorResponse {
 
     /// A REST API 1.2 failure: `{"error": "<text>"}` with no `error_code`.
     fn legacy(status: StatusCode, error: String) -> Self {
-        let body = ApiErrorBody {
-            error: Some(error),
-            ..ApiErrorBody::default()
-        };
+        let body = Body::Legacy { error };
         Self { status, body }
     }
 
@@ -145,28 +152,34 @@ impl ErrorResponse {
     /// token came with the request.
     pub(crate) fn unauthenticated() -> Self {
         let message = "Credential was not sent or was of an unsupported type for this API.";
-        Self::new(StatusCode::UNAUTHORIZED, ErrorCode::Number(401), message)
+        Self::new(StatusCode::UNAUTHORIZED, json!(401), message)
     }
 
     /// 403 with the numeric `error_code` Databricks sends for a bad token.
     pub(crate) fn invalid_token() -> Self {
-        Self::new(
-            StatusCode::FORBIDDEN,
-            ErrorCode::Number(403),
-            "Invalid access token.",
-        )
+        Self::new(StatusCode::FORBIDDEN, json!(403), "Invalid access token.")
     }
 }
 
 impl IntoResponse for ErrorResponse {
     fn into_response(self) -> Response {
-        let reason = self
-            .body
-            .message
-            .as_deref()
-            .or(self.body.error.as_deref())
-            .and_then(|message| HeaderValue::from_str(message).ok());
-        let mut response = (self.status, Json(self.body)).into_response();
+        let (reason, body) = match self.body {
+            Body::Coded {
+                error_code,
+                message,
+            } => {
+                let reason = HeaderValue::from_str(&message).ok();
+                (
+                    reason,
+                    json!({"error_code": error_code, "message": message}),
+                )
+            }
+            Body::Legacy { error } => {
+                let reason = HeaderValue::from_str(&error).ok();
+                (reason, json!({ "error": error }))
+            }
+        };
+        let mut response = (self.status, Json(body)).into_response();
         // Databricks repeats the human reason in a header; SDKs may log it.
         if let Some(reason) = reason {
             response

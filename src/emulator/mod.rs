@@ -13,7 +13,8 @@
 //! Layout: `config` (what to run with, and [`Pace`]), `handle` ([`spawn`]
 //! and the [`EmulatorHandle`]), `state` (shared state and pace), `store` (clusters and
 //! libraries), `lifecycle` (the pure state machine), `catalogue` (what
-//! resolves), `libraries` and `clusters` (handlers), `execution` (1.2
+//! resolves), `library` (a library specification: read, kept, reported),
+//! `libraries` and `clusters` (handlers), `execution` (1.2
 //! contexts and commands, with their processes), `request` (body parsing),
 //! `auth`, `journal` (middleware) and `errors` (error bodies).
 
@@ -29,6 +30,7 @@ mod faults;
 mod handle;
 mod journal;
 mod libraries;
+mod library;
 mod lifecycle;
 mod oauth;
 mod request;

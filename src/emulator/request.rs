@@ -11,11 +11,7 @@ use axum::{
 };
 use serde_json::{Map, Value};
 
-use super::errors::ErrorResponse;
-use crate::databricks::models::Library;
-
-/// The library kinds a `Library` object may set, exactly one at a time.
-const KINDS: &str = "jar, egg, whl, requirements, pypi, maven, cran";
+use super::{errors::ErrorResponse, library::Library};
 
 /// A parsed `{"cluster_id", "libraries"}` body.
 #[derive(Debug, Clone, PartialEq)]
@@ -99,7 +95,7 @@ pub(crate) fn libraries_body(body: &Bytes) -> Result<LibrariesBody, ErrorRespons
         Some(Value::Array(items)) => items
             .iter()
             .enumerate()
-            .map(|(index, item)| library(index, item)),
+            .map(|(index, item)| Library::parse(index, item)),
         Some(other) => {
             let message =
                 format!("Invalid value for field libraries: expected an array, got {other}");
@@ -112,60 +108,6 @@ pub(crate) fn libraries_body(body: &Bytes) -> Result<LibrariesBody, ErrorRespons
     })
 }
 
-/// One `Library` object: exactly one known kind with its required field.
-fn library(index: usize, value: &Value) -> Result<Library, ErrorResponse> {
-    let invalid =
-        |what: String| ErrorResponse::invalid_parameter(format!("libraries[{index}] {what}"));
-    let Value::Object(map) = value else {
-        return Err(invalid(format!(
-            "must be an object with exactly one of {KINDS}, got {value}"
-        )));
-    };
-    let mut keys = map.keys();
-    let (Some(kind), None) = (keys.next(), keys.next()) else {
-        let found = map
-            .keys()
-            .map(String::as_str)
-            .collect::<Vec<_>>()
-            .join(", ");
-        return Err(invalid(if found.is_empty() {
-            format!("sets no library kind: expected exactly one of {KINDS}")
-        } else {
-            format!("sets several library kinds ({found}): expected exactly one of {KINDS}")
-        }));
-    };
-    let inner = &map[kind];
-    let required = match kind.as_str() {
-        "jar" | "egg" | "whl" | "requirements" => {
-            return match inner {
-                Value::String(path) if !path.is_empty() => library_from(value, index),
-                _ => Err(invalid(format!(
-                    "{kind} must be a non-empty string, got {inner}"
-                ))),
-            };
-        }
-        "pypi" | "cran" => "package",
-        "maven" => "coordinates",
-        _ => {
-            return Err(invalid(format!(
-                "has an unknown library kind '{kind}': expected one of {KINDS}"
-            )));
-        }
-    };
-    match inner.get(required) {
-        Some(Value::String(text)) if !text.is_empty() => library_from(value, index),
-        _ => Err(ErrorResponse::missing_field(&format!(
-            "libraries[{index}].{kind}.{required}"
-        ))),
-    }
-}
-
-fn library_from(value: &Value, index: usize) -> Result<Library, ErrorResponse> {
-    serde_json::from_value(value.clone()).map_err(|error| {
-        ErrorResponse::invalid_parameter(format!("Invalid value for libraries[{index}]: {error}"))
-    })
-}
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -173,7 +115,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::databricks::models::PyPiLibrary;
+    use crate::emulator::library::Package;
 
     fn parse(body: Value) -> Result<LibrariesBody, ErrorResponse> {
         libraries_body(&Bytes::from(body.to_string()))
@@ -192,7 +134,7 @@ mod tests {
             json!({"cluster_id": "c", "libraries": [{"pypi": {"package": "x", "repo": "r"}}]}),
         )
         .unwrap();
-        let expected = Library::Pypi(PyPiLibrary {
+        let expected = Library::Pypi(Package {
             package: "x".into(),
             repo: Some("r".into()),
         });

@@ -4,13 +4,16 @@
 
 use std::collections::BTreeMap;
 
+use serde_json::{Value, json};
+
+pub(crate) use self::cluster::ClusterView;
 use self::cluster::{Cluster, Entry};
 use super::{
     RUNNING_CLUSTER_ID, TERMINATED_CLUSTER_ID,
     errors::ErrorResponse,
+    library::{FileKind, Library},
     lifecycle::{ClusterState, LibraryStage},
 };
-use crate::databricks::models::{AllClusterStatuses, ClusterLibraryStatuses, Library};
 
 mod cluster;
 
@@ -28,19 +31,6 @@ pub(crate) struct Store {
     workspace_clusters: usize,
 }
 
-/// What the cluster endpoints show of one cluster.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) struct ClusterView {
-    /// The cluster id.
-    pub(crate) id: String,
-    /// The display name.
-    pub(crate) name: String,
-    /// The current state.
-    pub(crate) state: ClusterState,
-    /// True when a `clusters/delete` (rather than inactivity) stopped it.
-    pub(crate) terminated_by_user: bool,
-}
-
 // === impl Store ===
 
 impl Store {
@@ -48,7 +38,7 @@ impl Store {
     pub(crate) fn seeded() -> Self {
         let mut store = Self {
             clusters: BTreeMap::new(),
-            for_all_clusters: vec![Library::Jar(LEGACY_LIBRARY.to_owned())],
+            for_all_clusters: vec![Library::File(FileKind::Jar, LEGACY_LIBRARY.to_owned())],
             settled: true,
             workspace_clusters: 0,
         };
@@ -88,13 +78,13 @@ impl Store {
             let libraries = (0..libraries_per_cluster)
                 .map(|index| Entry {
                     library: if index % 2 == 0 {
-                        Library::Whl(format!(
+                        let wheel = format!(
                             "/Volumes/main/default/wheels/pkg_{index:03}-1.0.0-py3-none-any.whl"
-                        ))
+                        );
+                        Library::File(FileKind::Whl, wheel)
                     } else {
-                        Library::Jar(format!(
-                            "/Volumes/main/default/jars/lib-{index:03}-1.0.0.jar"
-                        ))
+                        let jar = format!("/Volumes/main/default/jars/lib-{index:03}-1.0.0.jar");
+                        Library::File(FileKind::Jar, jar)
                     },
                     stage: LibraryStage::Installed,
                     messages: Vec::new(),
@@ -234,11 +224,8 @@ impl Store {
             .collect()
     }
 
-    /// `libraries/cluster-status` of one cluster.
-    pub(crate) fn library_statuses(
-        &self,
-        cluster_id: &str,
-    ) -> Result<ClusterLibraryStatuses, ErrorResponse> {
+    /// The body of `libraries/cluster-status` for one cluster.
+    pub(crate) fn library_statuses(&self, cluster_id: &str) -> Result<Value, ErrorResponse> {
         let cluster = self
             .clusters
             .get(cluster_id)
@@ -246,13 +233,18 @@ impl Store {
         Ok(cluster.statuses(&self.for_all_clusters))
     }
 
-    /// `libraries/all-cluster-statuses`, in cluster id order.
-    pub(crate) fn all_statuses(&self) -> AllClusterStatuses {
-        let statuses = self
+    /// The body of `libraries/all-cluster-statuses`, clusters in id order
+    /// (`{}` when there is none).
+    pub(crate) fn all_statuses(&self) -> Value {
+        let statuses: Vec<Value> = self
             .clusters
             .values()
             .map(|cluster| cluster.statuses(&self.for_all_clusters))
             .collect();
-        AllClusterStatuses { statuses }
+        if statuses.is_empty() {
+            json!({})
+        } else {
+            json!({ "statuses": statuses })
+        }
     }
 }

@@ -5,8 +5,7 @@
 
 use std::collections::{HashMap, VecDeque};
 
-use super::results;
-use crate::databricks::models::{CommandStatusResponse, Results};
+use super::results::{self, Report, Results};
 
 /// A context's status on the wire.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -228,9 +227,9 @@ impl Shared {
     }
 
     /// `commands/status` of command `id`.
-    pub(super) fn report(&self, id: &str) -> Option<CommandStatusResponse> {
+    pub(super) fn report(&self, id: &str) -> Option<Report> {
         let command = self.commands.get(id)?;
-        Some(CommandStatusResponse {
+        Some(Report {
             id: id.to_owned(),
             status: command.status.as_str().to_owned(),
             results: command.results.clone(),

@@ -4,7 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use super::{Cancel, CommandStatus, ContextStatus, Shared, Work};
-use crate::emulator::execution::results;
+use crate::emulator::execution::results::{self, Results};
 
 fn work(id: &str) -> Work {
     Work {
@@ -93,7 +93,9 @@ fn a_failed_context_ends_its_commands_and_later_ones() {
     shared.enqueue(work("d"));
     assert_eq!(status(&shared, "d"), "Error");
     assert_eq!(shared.next(), None);
-    let cause = shared.report("d").unwrap().results.unwrap().cause.unwrap();
+    let Some(Results::Error { cause, .. }) = shared.report("d").unwrap().results else {
+        panic!("d has error results");
+    };
     assert!(cause.contains("CommandCancelledException"), "{cause}");
     // A late answer changes nothing.
     shared.finish("b", false, None);

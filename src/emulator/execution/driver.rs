@@ -22,9 +22,8 @@ use super::{
     context::{CommandStatus, Shared},
     descendants,
     process::Alive,
-    results,
+    results::{self, Results},
 };
-use crate::databricks::models::Results;
 
 /// How long a running command may ignore a cancel before its process is
 /// killed (the context then turns `Error`, the command `Cancelled`); short

@@ -11,16 +11,11 @@ use axum::{
     http::{HeaderMap, Uri},
     routing::{get, post},
 };
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
 
-use crate::{
-    databricks::models::{
-        CommandRequest, CommandStatusResponse, ContextRequest, ContextStatusResponse,
-        CreateContextRequest, ExecuteCommandRequest, IdResponse,
-    },
-    emulator::{
-        EmulatorState, errors::ErrorResponse, lifecycle::ClusterState, request, state::Access,
-    },
+use super::{ids::ContextAddress, results::Report};
+use crate::emulator::{
+    EmulatorState, errors::ErrorResponse, lifecycle::ClusterState, request, state::Access,
 };
 
 /// The languages a context or command may name.
@@ -37,111 +32,91 @@ pub(crate) fn routes() -> Router<EmulatorState> {
         .route("/api/1.2/commands/cancel", post(cancel))
 }
 
+/// The `{"id": ...}` answer of create, destroy, execute and cancel.
+fn id_body(id: String) -> Json<Value> {
+    Json(json!({ "id": id }))
+}
+
 async fn create(
     State(state): State<EmulatorState>,
     headers: HeaderMap,
     body: Bytes,
-) -> Result<Json<IdResponse>, ErrorResponse> {
+) -> Result<Json<Value>, ErrorResponse> {
     let fields = fields(&headers, &body)?;
-    let request = CreateContextRequest {
-        cluster_id: request::required_string(&fields, "clusterId")?,
-        language: language(&fields)?,
-    };
-    require_cluster(&state, &request.cluster_id, true)?;
-    let id = state.execution().create(&request.cluster_id).await?;
-    tracing::debug!(cluster_id = %request.cluster_id, context_id = %id, language = %request.language, "context created");
-    Ok(Json(IdResponse { id }))
+    let cluster_id = request::required_string(&fields, "clusterId")?;
+    let language = language(&fields)?;
+    require_cluster(&state, &cluster_id, true)?;
+    let id = state.execution().create(&cluster_id).await?;
+    tracing::debug!(%cluster_id, context_id = %id, %language, "context created");
+    Ok(id_body(id))
 }
 
 async fn context_status(
     State(state): State<EmulatorState>,
     uri: Uri,
-) -> Result<Json<ContextStatusResponse>, ErrorResponse> {
+) -> Result<Json<Value>, ErrorResponse> {
     let query = query(&uri)?;
-    let request = ContextRequest {
-        cluster_id: query_field(&query, "clusterId")?,
-        context_id: query_field(&query, "contextId")?,
-    };
-    require_cluster(&state, &request.cluster_id, false)?;
-    state.execution().context_status(&request).map(Json)
+    let address = query_address(&query)?;
+    require_cluster(&state, &address.cluster_id, false)?;
+    let status = state.execution().context_status(&address)?;
+    Ok(Json(json!({"id": address.context_id, "status": status})))
 }
 
 async fn destroy(
     State(state): State<EmulatorState>,
     headers: HeaderMap,
     body: Bytes,
-) -> Result<Json<IdResponse>, ErrorResponse> {
+) -> Result<Json<Value>, ErrorResponse> {
     let fields = fields(&headers, &body)?;
-    let request = ContextRequest {
-        cluster_id: request::required_string(&fields, "clusterId")?,
-        context_id: request::required_string(&fields, "contextId")?,
-    };
-    require_cluster(&state, &request.cluster_id, false)?;
-    state.execution().destroy(&request).await?;
-    tracing::debug!(context_id = %request.context_id, "context destroyed");
-    Ok(Json(IdResponse {
-        id: request.context_id,
-    }))
+    let address = body_address(&fields)?;
+    require_cluster(&state, &address.cluster_id, false)?;
+    state.execution().destroy(&address).await?;
+    tracing::debug!(context_id = %address.context_id, "context destroyed");
+    Ok(id_body(address.context_id))
 }
 
 async fn execute(
     State(state): State<EmulatorState>,
     headers: HeaderMap,
     body: Bytes,
-) -> Result<Json<IdResponse>, ErrorResponse> {
+) -> Result<Json<Value>, ErrorResponse> {
     let fields = fields(&headers, &body)?;
-    let request = ExecuteCommandRequest {
-        cluster_id: request::required_string(&fields, "clusterId")?,
-        context_id: request::required_string(&fields, "contextId")?,
-        language: language(&fields)?,
-        command: match fields.get("command") {
-            Some(Value::String(command)) => command.clone(),
-            _ => return Err(ErrorResponse::missing_field("command")),
-        },
+    let address = body_address(&fields)?;
+    let language = language(&fields)?;
+    let command = match fields.get("command") {
+        Some(Value::String(command)) => command.clone(),
+        _ => return Err(ErrorResponse::missing_field("command")),
     };
-    require_cluster(&state, &request.cluster_id, true)?;
-    let context = ContextRequest {
-        cluster_id: request.cluster_id,
-        context_id: request.context_id,
-    };
-    let id = state
-        .execution()
-        .execute(&context, request.language, request.command)?;
-    tracing::debug!(context_id = %context.context_id, command_id = %id, "command queued");
-    Ok(Json(IdResponse { id }))
+    require_cluster(&state, &address.cluster_id, true)?;
+    let id = state.execution().execute(&address, language, command)?;
+    tracing::debug!(context_id = %address.context_id, command_id = %id, "command queued");
+    Ok(id_body(id))
 }
 
 async fn command_status(
     State(state): State<EmulatorState>,
     uri: Uri,
-) -> Result<Json<CommandStatusResponse>, ErrorResponse> {
+) -> Result<Json<Report>, ErrorResponse> {
     let query = query(&uri)?;
-    let request = CommandRequest {
-        cluster_id: query_field(&query, "clusterId")?,
-        context_id: query_field(&query, "contextId")?,
-        command_id: query_field(&query, "commandId")?,
-    };
-    require_cluster(&state, &request.cluster_id, false)?;
-    state.execution().command_status(&request).map(Json)
+    let address = query_address(&query)?;
+    let command_id = query_field(&query, "commandId")?;
+    require_cluster(&state, &address.cluster_id, false)?;
+    let report = state.execution().command_status(&address, &command_id)?;
+    Ok(Json(report))
 }
 
 async fn cancel(
     State(state): State<EmulatorState>,
     headers: HeaderMap,
     body: Bytes,
-) -> Result<Json<IdResponse>, ErrorResponse> {
+) -> Result<Json<Value>, ErrorResponse> {
     let fields = fields(&headers, &body)?;
-    let request = CommandRequest {
-        cluster_id: request::required_string(&fields, "clusterId")?,
-        context_id: request::required_string(&fields, "contextId")?,
-        command_id: request::required_string(&fields, "commandId")?,
-    };
-    require_cluster(&state, &request.cluster_id, false)?;
-    state.execution().cancel(&request)?;
-    tracing::debug!(command_id = %request.command_id, "command cancel requested");
-    Ok(Json(IdResponse {
-        id: request.command_id,
-    }))
+    let address = body_address(&fields)?;
+    let command_id = request::required_string(&fields, "commandId")?;
+    require_cluster(&state, &address.cluster_id, false)?;
+    state.execution().cancel(&address, &command_id)?;
+    tracing::debug!(%command_id, "command cancel requested");
+    Ok(id_body(command_id))
 }
 
 /// The body's fields, from JSON or a form.
@@ -152,6 +127,22 @@ fn fields(headers: &HeaderMap, body: &Bytes) -> Result<Map<String, Value>, Error
     } else {
         request::object(body)
     }
+}
+
+/// The context a body names (`clusterId`, `contextId`).
+fn body_address(fields: &Map<String, Value>) -> Result<ContextAddress, ErrorResponse> {
+    Ok(ContextAddress {
+        cluster_id: request::required_string(fields, "clusterId")?,
+        context_id: request::required_string(fields, "contextId")?,
+    })
+}
+
+/// The context a query names (`clusterId`, `contextId`).
+fn query_address(query: &HashMap<String, String>) -> Result<ContextAddress, ErrorResponse> {
+    Ok(ContextAddress {
+        cluster_id: query_field(query, "clusterId")?,
+        context_id: query_field(query, "contextId")?,
+    })
 }
 
 /// The `language` field, lower-cased; one of [`LANGUAGES`].

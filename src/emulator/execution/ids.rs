@@ -1,5 +1,13 @@
 //! Identifiers shaped like Databricks': numeric context ids and UUID
-//! command ids.
+//! command ids; and the address a request names a context by (a command
+//! is its context's address plus its id).
+
+/// Where a context is: the cluster and the context id a request names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ContextAddress {
+    pub(super) cluster_id: String,
+    pub(super) context_id: String,
+}
 
 /// A 19-digit context id that fits an `i64`, like `3845165776084034518`.
 pub(super) fn context_id() -> String {

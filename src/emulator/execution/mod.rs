@@ -6,8 +6,9 @@
 //! Layout: [`Execution`] (here) is the registry of contexts, `teardown` how
 //! they end; `context` holds one context's status and command queue;
 //! `process` starts its process and `driver` drives it (running
-//! `driver.py`); `results` words the results the emulator writes itself;
-//! `ids` makes identifiers; `handlers` serves the six endpoints.
+//! `driver.py`); `results` is a command's results and status report, and
+//! words the results the emulator writes itself; `ids` makes identifiers
+//! and holds the address of a context; `handlers` serves the six endpoints.
 
 use std::{
     collections::HashMap,
@@ -19,12 +20,11 @@ use tokio::sync::{OnceCell, watch};
 
 use self::{
     context::{Cancel, Shared, Work},
+    ids::ContextAddress,
     process::Process,
+    results::Report,
 };
 use super::errors::ErrorResponse;
-use crate::databricks::models::{
-    CommandRequest, CommandStatusResponse, ContextRequest, ContextStatusResponse,
-};
 
 mod context;
 pub(super) mod descendants;
@@ -104,23 +104,20 @@ impl Execution {
         Ok(id)
     }
 
-    /// `contexts/status`.
+    /// `contexts/status`: the context's status word, e.g. `Running`.
     pub(crate) fn context_status(
         &self,
-        request: &ContextRequest,
-    ) -> Result<ContextStatusResponse, ErrorResponse> {
+        request: &ContextAddress,
+    ) -> Result<&'static str, ErrorResponse> {
         self.with_context(&request.cluster_id, &request.context_id, |context| {
-            Ok(ContextStatusResponse {
-                id: request.context_id.clone(),
-                status: context.lock().status().as_str().to_owned(),
-            })
+            Ok(context.lock().status().as_str())
         })
     }
 
     /// `commands/execute`: queues `command` and answers its id.
     pub(crate) fn execute(
         &self,
-        request: &ContextRequest,
+        request: &ContextAddress,
         language: String,
         command: String,
     ) -> Result<String, ErrorResponse> {
@@ -142,24 +139,29 @@ impl Execution {
     /// `commands/status`.
     pub(crate) fn command_status(
         &self,
-        request: &CommandRequest,
-    ) -> Result<CommandStatusResponse, ErrorResponse> {
-        self.with_context(&request.cluster_id, &request.context_id, |context| {
+        address: &ContextAddress,
+        command_id: &str,
+    ) -> Result<Report, ErrorResponse> {
+        self.with_context(&address.cluster_id, &address.context_id, |context| {
             context
                 .lock()
-                .report(&request.command_id)
-                .ok_or_else(|| command_not_found(request))
+                .report(command_id)
+                .ok_or_else(|| command_not_found(address, command_id))
         })
     }
 
     /// `commands/cancel`: a queued command is cancelled at once, a running
     /// one is interrupted, an ended one is left alone.
-    pub(crate) fn cancel(&self, request: &CommandRequest) -> Result<(), ErrorResponse> {
-        self.with_context(&request.cluster_id, &request.context_id, |context| {
-            let cancel = context.lock().cancel(&request.command_id);
+    pub(crate) fn cancel(
+        &self,
+        address: &ContextAddress,
+        command_id: &str,
+    ) -> Result<(), ErrorResponse> {
+        self.with_context(&address.cluster_id, &address.context_id, |context| {
+            let cancel = context.lock().cancel(command_id);
             match (cancel, &context.process) {
-                (None, _) => return Err(command_not_found(request)),
-                (Some(Cancel::Interrupt), Some(process)) => process.interrupt(&request.command_id),
+                (None, _) => return Err(command_not_found(address, command_id)),
+                (Some(Cancel::Interrupt), Some(process)) => process.interrupt(command_id),
                 (Some(_), _) => {}
             }
             Ok(())
@@ -208,14 +210,10 @@ impl Context {
     }
 }
 
-fn not_found(request: &ContextRequest) -> ErrorResponse {
+fn not_found(request: &ContextAddress) -> ErrorResponse {
     ErrorResponse::context_not_found(&request.cluster_id, &request.context_id)
 }
 
-fn command_not_found(request: &CommandRequest) -> ErrorResponse {
-    ErrorResponse::command_not_found(
-        &request.cluster_id,
-        &request.context_id,
-        &request.command_id,
-    )
+fn command_not_found(address: &ContextAddress, command_id: &str) -> ErrorResponse {
+    ErrorResponse::command_not_found(&address.cluster_id, &address.context_id, command_id)
 }

@@ -1,8 +1,46 @@
-//! The `Results` the emulator itself writes (the process writes the rest):
-//! cancellations, shut-down contexts and dead processes, worded like the
-//! Databricks driver so that SDK result parsers behave as they would there.
+//! A command's `results` as the emulator keeps and sends them, in the three
+//! shapes the context process writes (text, table, error), and the
+//! `commands/status` report that carries them; and the results the
+//! emulator writes itself (cancellations, shut-down contexts and dead
+//! processes), worded like the Databricks driver so that SDK result parsers
+//! behave as they would there.
 
-use crate::databricks::models::Results;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// The `results` of an ended command, tagged by `resultType`; fields appear
+/// in the order the Databricks driver sends them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "resultType", rename_all = "lowercase")]
+pub(crate) enum Results {
+    /// What the command printed.
+    Text {
+        data: String,
+        /// Present (and true) only when the output was cut.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        truncated: Option<bool>,
+    },
+    /// Rows of a SQL query: `data` is an array of row arrays, `schema` the
+    /// `{"name", "type", "metadata"}` columns.
+    Table {
+        data: Value,
+        schema: Vec<Value>,
+        truncated: bool,
+        #[serde(rename = "isJsonSchema")]
+        is_json_schema: bool,
+    },
+    /// A failure: a short `summary` (often HTML) and a long `cause`.
+    Error { summary: String, cause: String },
+}
+
+/// `commands/status` of one command, as sent: `results` is null until the
+/// command has ended.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub(crate) struct Report {
+    pub(super) id: String,
+    pub(super) status: String,
+    pub(super) results: Option<Results>,
+}
 
 /// The Java class Databricks names when a command is cancelled or its
 /// context goes away under it.
@@ -38,18 +76,15 @@ pub(super) fn died(detail: &str) -> Results {
 
 /// The answer of a command that printed nothing.
 pub(super) fn empty_text() -> Results {
-    Results {
-        result_type: Some("text".to_owned()),
-        data: Some(serde_json::Value::String(String::new())),
-        ..Results::default()
+    Results::Text {
+        data: String::new(),
+        truncated: None,
     }
 }
 
 fn error(summary: &str, cause: String) -> Results {
-    Results {
-        result_type: Some("error".to_owned()),
-        summary: Some(summary.to_owned()),
-        cause: Some(cause),
-        ..Results::default()
+    Results::Error {
+        summary: summary.to_owned(),
+        cause,
     }
 }

@@ -5,15 +5,16 @@
 use std::time::Duration;
 
 use super::{
-    Context, Execution, context::CommandStatus, descendants, not_found, process::Process, results,
+    Context, Execution, context::CommandStatus, descendants, ids::ContextAddress, not_found,
+    process::Process, results,
 };
-use crate::{databricks::models::ContextRequest, emulator::errors::ErrorResponse};
+use crate::emulator::errors::ErrorResponse;
 
 // === impl Execution ===
 
 impl Execution {
     /// `contexts/destroy`: forgets the context and kills its process.
-    pub(crate) async fn destroy(&self, request: &ContextRequest) -> Result<(), ErrorResponse> {
+    pub(crate) async fn destroy(&self, request: &ContextAddress) -> Result<(), ErrorResponse> {
         let context = {
             let mut contexts = self.lock();
             match contexts.get(&request.context_id) {

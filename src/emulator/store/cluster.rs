@@ -1,18 +1,30 @@
 //! One cluster of the store: its libraries, how a step or a (re)start moves
 //! them, and how they are reported.
 
-use super::ClusterView;
-use crate::{
-    databricks::models::{ClusterLibraryStatuses, Library, LibraryFullStatus, ReportedLibrary},
-    emulator::{
-        catalogue,
-        errors::ErrorResponse,
-        lifecycle::{ClusterState, LibraryStage},
-    },
+use serde_json::{Value, json};
+
+use crate::emulator::{
+    catalogue,
+    errors::ErrorResponse,
+    library::Library,
+    lifecycle::{ClusterState, LibraryStage},
 };
 
 /// What a `PENDING` library says while its cluster is not running.
 const UNAVAILABLE: &str = "Library status is temporarily unavailable";
+
+/// What the cluster endpoints show of one cluster.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct ClusterView {
+    /// The cluster id.
+    pub(crate) id: String,
+    /// The display name.
+    pub(crate) name: String,
+    /// The current state.
+    pub(crate) state: ClusterState,
+    /// True when a `clusters/delete` (rather than inactivity) stopped it.
+    pub(crate) terminated_by_user: bool,
+}
 
 /// A cluster and its libraries.
 #[derive(Debug)]
@@ -114,34 +126,40 @@ impl Cluster {
         }
     }
 
-    pub(super) fn statuses(&self, for_all_clusters: &[Library]) -> ClusterLibraryStatuses {
+    /// The cluster's `ClusterLibraryStatuses` body: requested libraries,
+    /// then those for all clusters, then those marked for uninstall.
+    pub(super) fn statuses(&self, for_all_clusters: &[Library]) -> Value {
         let waiting = self.view.state != ClusterState::Running;
-        let status = |entry: &Entry| LibraryFullStatus {
-            library: ReportedLibrary::Known(entry.library.clone()),
-            status: entry.stage.as_str().to_owned(),
-            messages: if waiting && entry.stage == LibraryStage::Pending {
-                vec![UNAVAILABLE.to_owned()]
-            } else {
-                entry.messages.clone()
-            },
-            is_library_for_all_clusters: false,
+        let status = |entry: &Entry| {
+            let mut status = library_status(&entry.library, entry.stage, false);
+            if waiting && entry.stage == LibraryStage::Pending {
+                status["messages"] = json!([UNAVAILABLE]);
+            } else if !entry.messages.is_empty() {
+                status["messages"] = json!(entry.messages);
+            }
+            status
         };
-        let for_all = |library: &Library| LibraryFullStatus {
-            library: ReportedLibrary::Known(library.clone()),
-            status: LibraryStage::Skipped.as_str().to_owned(),
-            messages: Vec::new(),
-            is_library_for_all_clusters: true,
-        };
+        let for_all = |library| library_status(library, LibraryStage::Skipped, true);
         let (requested, marked) = self.libraries.split_at(self.requested_len());
-        let library_statuses = requested
+        let library_statuses: Vec<Value> = requested
             .iter()
             .map(status)
             .chain(for_all_clusters.iter().map(for_all))
             .chain(marked.iter().map(status))
             .collect();
-        ClusterLibraryStatuses {
-            cluster_id: self.view.id.clone(),
-            library_statuses,
+        let mut body = json!({ "cluster_id": self.view.id });
+        if !library_statuses.is_empty() {
+            body["library_statuses"] = Value::Array(library_statuses);
         }
+        body
     }
+}
+
+/// One `LibraryFullStatus` without `messages` (absent when there is none).
+fn library_status(library: &Library, stage: LibraryStage, for_all_clusters: bool) -> Value {
+    json!({
+        "library": library.to_json(),
+        "status": stage.as_str(),
+        "is_library_for_all_clusters": for_all_clusters,
+    })
 }

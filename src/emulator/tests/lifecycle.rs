@@ -205,7 +205,10 @@ async fn timed_pace_steps_with_elapsed_time() {
         .with_store(crate::emulator::state::Access::Other, |store| {
             store.library_statuses(RUNNING)
         });
-    assert_eq!(statuses.unwrap().library_statuses[0].status, "INSTALLING");
+    assert_eq!(
+        statuses.unwrap()["library_statuses"][0]["status"],
+        "INSTALLING"
+    );
     emu.state.catch_up_at(period * 100);
     assert_eq!(
         emu.status_of(RUNNING, &library).await["status"],
