@@ -295,13 +295,9 @@ async fn a_valid_token_carries_on_while_its_refresh_fails() {
     tokio::time::advance(Duration::from_millis(2300)).await;
     tokio::time::resume();
     emulator.inject_fault(TOKEN_PATH, Fault::Unavailable, 100);
-    let started = std::time::Instant::now();
+    // One refresh try, then the still-valid token: the call succeeds with
+    // exactly one more (failed) visit to the token endpoint.
     app.cluster_status(RUNNING).await.unwrap();
-    assert!(
-        started.elapsed() < Duration::from_secs(1),
-        "one refresh try, then the valid token: {:?}",
-        started.elapsed()
-    );
     assert_eq!(token_answers(&emulator), [200, 503], "tried once");
     // Within the minute after a failed refresh, no new try is made.
     app.cluster_status(RUNNING).await.unwrap();
