@@ -411,7 +411,7 @@ impl std::io::Write for SecretScanner {
 
 /// Installs, once per test binary, a subscriber that records every log line
 /// of this crate at TRACE (others at DEBUG) and scans it for secrets.
-fn init_test_logs() {
+pub fn init_test_logs() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
         let subscriber = tracing_subscriber::fmt()
