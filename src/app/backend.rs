@@ -12,15 +12,14 @@ use crate::{
     emulator::EmulatorHandle,
 };
 
-/// `--request-timeout` and `--retry-timeout`, where given.
-pub(super) type Timeouts = (Option<Duration>, Option<Duration>);
-
 /// The configuration of `backend`, starting its emulator if it is one.
-/// `pass_through` and the given `timeouts` win over the backend's own.
+/// `pass_through` and the timeouts given (`--request-timeout`,
+/// `--retry-timeout`) win over the backend's own.
 pub(super) async fn connect(
     backend: Backend,
     pass_through: bool,
-    (request_timeout, retry_timeout): Timeouts,
+    request_timeout: Option<Duration>,
+    retry_timeout: Option<Duration>,
 ) -> anyhow::Result<(DatabricksConfig, Option<EmulatorHandle>)> {
     match backend {
         Backend::Workspace(mut overrides) => {

@@ -107,7 +107,7 @@ impl AppConfig {
 
     /// True when calls will carry their callers' credentials, however the
     /// backend was configured.
-    pub fn passes_callers_credentials(&self) -> bool {
+    pub(super) fn passes_callers_credentials(&self) -> bool {
         self.pass_through
             || match &self.backend {
                 Backend::Workspace(overrides) => overrides.pass_through,

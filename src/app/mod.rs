@@ -66,8 +66,8 @@ impl App {
             service: options,
             max_callers,
         } = config;
-        let timeouts = (request_timeout, retry_timeout);
-        let (databricks, emulator) = backend::connect(backend, pass_through, timeouts).await?;
+        let (databricks, emulator) =
+            backend::connect(backend, pass_through, request_timeout, retry_timeout).await?;
         // The binary's start-up lines keep the target they always had.
         info!(
             target: "databricks_grpc",
