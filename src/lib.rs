@@ -2,6 +2,8 @@
 //!
 //! # Layout
 //!
+//! - [`app`]: the one assembly of emulator, client, service and server that
+//!   `serve`, `plugin` and the integration tests all run.
 //! - [`config`]: typed configuration read from flags and the environment.
 //! - [`proto`]: code generated from `proto/` and the descriptor set for reflection.
 //! - [`databricks`]: the REST adapter: wire models, the reqwest client, its errors.
@@ -15,6 +17,7 @@
 //! - [`plugin`]: go-plugin mode: cookie, handshake, AutoMTLS, host services.
 //! - [`telemetry`]: tracing set-up, including hclog JSON lines.
 
+pub mod app;
 pub mod config;
 pub mod convert;
 pub mod databricks;

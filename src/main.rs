@@ -6,12 +6,7 @@
 
 mod cli;
 
-use std::{
-    io::Write,
-    net::{IpAddr, SocketAddr},
-    process::ExitCode,
-    time::Duration,
-};
+use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{CommandFactory as _, Parser};
@@ -19,15 +14,15 @@ use cli::{BackendArgs, Cli, Command, EmulatorArgs, PluginArgs, ServeArgs};
 #[cfg(unix)]
 use databricks_grpc::plugin;
 use databricks_grpc::{
-    config::{
-        Credentials, DEFAULT_REQUEST_TIMEOUT, DEFAULT_RETRY_TIMEOUT, DatabricksConfig, Environment,
-        Overrides, Secret,
+    app::{
+        App, AppConfig, Backend, Banner, EmbeddedEmulator, FrontDoor, print_stdout, start_emulator,
+        stop_emulator,
     },
-    databricks::Client,
-    emulator::{self, EmulatorConfig, EmulatorHandle, Pace},
+    config::{Environment, Overrides, Secret},
+    emulator::{self, EmulatorConfig, Pace},
     hub::Backoff,
     server,
-    service::{ComputeService, ServiceOptions},
+    service::ServiceOptions,
     telemetry::{self, LogFormat},
 };
 use tokio::net::TcpListener;
@@ -93,24 +88,15 @@ async fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
         (Some(cert), Some(key)) => Some(server::tls::from_pem_files(cert, key)?),
         _ => None,
     };
-    let exposed = !args.listen.ip().is_loopback();
-    if args.auth_passthrough && exposed && tls.is_none() && !args.allow_plaintext_credentials {
-        anyhow::bail!(
-            "--auth-passthrough on {} would take callers' tokens over plaintext: serve TLS with \
-             --tls-cert/--tls-key, or, when TLS ends in front of this server (a sidecar or proxy), \
-             pass --allow-plaintext-credentials",
-            args.listen
-        );
-    }
     let transport = if tls.is_some() { " (TLS)" } else { "" };
-    let front_door = FrontDoor::Tcp(args.listen);
-    let (service, emulator) = build_service(
-        args.backend,
-        front_door,
-        Banner::Stdout,
-        args.auth_passthrough,
-    )
-    .await?;
+    let front_door = FrontDoor::Tcp {
+        address: args.listen,
+        tls,
+        allow_plaintext_credentials: args.allow_plaintext_credentials,
+    };
+    let mut config = app_config(args.backend, front_door, Banner::Stdout);
+    config.pass_through = args.auth_passthrough;
+    let app = App::build(config).await?;
     let listener = TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("could not listen on {}", args.listen))?;
@@ -121,9 +107,7 @@ async fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
         .connections
         .server_options()
         .with_drain_limit(args.drain_limit);
-    let served = server::serve(listener, service, tls, options, shutdown).await;
-    stop_emulator(emulator).await?;
-    Ok(served?)
+    app.serve(listener, options, shutdown).await
 }
 
 /// Plugin mode: stops on the host's Shutdown, SIGTERM, the host dying or
@@ -137,186 +121,56 @@ async fn run_plugin(args: PluginArgs) -> anyhow::Result<()> {
         anyhow::bail!("the host exited before the plugin started");
     }
     let front_door = FrontDoor::Plugin(args.network);
-    let (service, emulator) = build_service(args.backend, front_door, Banner::Log, false).await?;
+    let app = App::build(app_config(args.backend, front_door, Banner::Log)).await?;
     let shutdown = plugin::lifeline::process_shutdown();
     let mut stdout = std::io::stdout();
-    let served = plugin::serve(&env, args.network, service, shutdown, &mut stdout).await;
-    stop_emulator(emulator).await?;
-    Ok(served?)
+    app.serve_plugin(&env, shutdown, &mut stdout).await
 }
 
-/// The ComputeService `serve` and `plugin` run: against the workspace the
-/// flags, environment and profiles name, or a fresh emulator (only behind a
-/// loopback `front_door`). With `pass_through`, only the host is resolved:
-/// every call must bring its caller's own credentials.
-async fn build_service(
-    args: BackendArgs,
-    front_door: FrontDoor,
-    banner: Banner,
-    pass_through: bool,
-) -> anyhow::Result<(ComputeService, Option<EmulatorHandle>)> {
-    if args.poll_initial.is_zero() || args.poll_max < args.poll_initial {
-        anyhow::bail!("--poll-initial must be above zero and at most --poll-max");
-    }
-    let (config, emulator) = if args.emulator {
-        refuse_exposed_emulator(front_door)?;
-        let handle = start_emulator(
-            args.emulator_listen,
-            emulator::DEFAULT_TOKEN,
-            args.library_step,
+async fn run_emulator(args: EmulatorArgs) -> anyhow::Result<()> {
+    let shutdown = shutdown_signal();
+    let config = EmulatorConfig::default()
+        .with_token(args.token)
+        .with_pace(Pace::Timed(args.library_step));
+    let handle = start_emulator(args.listen, config, Banner::Stdout).await?;
+    shutdown.await;
+    stop_emulator(Some(handle)).await
+}
+
+/// What `serve` and `plugin` assemble from the flags they share: the
+/// workspace the flags, environment and profiles name, or a fresh emulator
+/// whose banner goes to `banner`, behind `front_door`.
+fn app_config(args: BackendArgs, front_door: FrontDoor, banner: Banner) -> AppConfig {
+    let backend = if args.emulator {
+        Backend::Emulator(EmbeddedEmulator {
+            config: EmulatorConfig::default()
+                .with_token(emulator::DEFAULT_TOKEN)
+                .with_pace(Pace::Timed(args.library_step)),
+            listen: args.emulator_listen,
             banner,
-        )
-        .await?;
-        let credentials = if pass_through {
-            Credentials::PassThrough
-        } else {
-            Credentials::Pat {
-                token: Secret::new(handle.token()),
-            }
-        };
-        let config = DatabricksConfig::with_credentials(&handle.url(), credentials)?
-            .with_request_timeout(args.request_timeout.unwrap_or(DEFAULT_REQUEST_TIMEOUT))
-            .with_retry_timeout(args.retry_timeout.unwrap_or(DEFAULT_RETRY_TIMEOUT));
-        (config, Some(handle))
+        })
     } else {
-        let overrides = Overrides {
+        Backend::Workspace(Overrides {
             host: args.host,
             token: args.token.map(Secret::new),
             profile: args.profile,
             auth_type: args.auth_type,
             netrc: args.netrc,
             allow_insecure_http: args.allow_insecure_http,
-            request_timeout: args.request_timeout,
-            retry_timeout: args.retry_timeout,
-            pass_through,
-        };
-        (DatabricksConfig::resolve(overrides, &Environment)?, None)
+            ..Overrides::default()
+        })
     };
-    info!(
-        host = %config.host,
-        auth = config.credentials.auth_type(),
-        source = %config.source,
-        request_timeout = ?config.request_timeout,
-        retry_timeout = ?config.retry_timeout,
-        "Databricks configuration resolved"
-    );
-    let client = Client::new(&config)?;
-    let options = ServiceOptions {
+    let mut config = AppConfig::new(backend, front_door);
+    config.request_timeout = args.request_timeout;
+    config.retry_timeout = args.retry_timeout;
+    config.service = ServiceOptions {
         poll: Backoff {
             initial: args.poll_initial,
             max: args.poll_max,
         },
         context_idle_timeout: args.context_idle_timeout,
     };
-    Ok((ComputeService::with_options(client, options), emulator))
-}
-
-/// Stops the emulator, if any, and waits for its context processes.
-async fn stop_emulator(emulator: Option<EmulatorHandle>) -> anyhow::Result<()> {
-    if let Some(handle) = emulator {
-        handle.shutdown();
-        handle.join().await?;
-    }
-    Ok(())
-}
-
-async fn run_emulator(args: EmulatorArgs) -> anyhow::Result<()> {
-    let shutdown = shutdown_signal();
-    let handle =
-        start_emulator(args.listen, &args.token, args.library_step, Banner::Stdout).await?;
-    shutdown.await;
-    stop_emulator(Some(handle)).await
-}
-
-/// Where the emulator's banner goes: stdout, or (plugin mode, where stdout
-/// carries only the handshake) the log.
-#[derive(Debug, Clone, Copy)]
-enum Banner {
-    Stdout,
-    Log,
-}
-
-/// Where callers reach the gRPC server.
-#[derive(Debug, Clone, Copy)]
-enum FrontDoor {
-    /// `serve --listen`.
-    Tcp(SocketAddr),
-    /// Plugin mode: a unix socket, or TCP on [`plugin::listener::TCP_HOST`].
-    #[cfg(unix)]
-    Plugin(plugin::Network),
-}
-
-impl FrontDoor {
-    /// The IP address callers connect to; `None` for a unix socket.
-    fn ip(self) -> Option<IpAddr> {
-        match self {
-            Self::Tcp(address) => Some(address.ip()),
-            #[cfg(unix)]
-            Self::Plugin(plugin::Network::Tcp) => Some(plugin::listener::TCP_HOST.into()),
-            #[cfg(unix)]
-            Self::Plugin(plugin::Network::Unix) => None,
-        }
-    }
-}
-
-/// The one rule for both front ends: with `--emulator`, ExecuteCommand runs
-/// the code it is sent on this machine, so the gRPC server (like the
-/// emulator itself) may only be reachable from this machine.
-fn refuse_exposed_emulator(front_door: FrontDoor) -> anyhow::Result<()> {
-    let Some(ip) = front_door.ip() else {
-        return Ok(());
-    };
-    if ip.to_canonical().is_loopback() {
-        return Ok(());
-    }
-    let address = match front_door {
-        FrontDoor::Tcp(address) => address.to_string(),
-        #[cfg(unix)]
-        FrontDoor::Plugin(_) => ip.to_string(),
-    };
-    anyhow::bail!(
-        "--emulator runs the code callers send (ExecuteCommand), so the gRPC server then only \
-         listens on loopback (127.0.0.1 or [::1]), not {address}; serve a real workspace \
-         (without --emulator) to listen on other addresses"
-    )
-}
-
-async fn start_emulator(
-    listen: SocketAddr,
-    token: &str,
-    step: Duration,
-    banner: Banner,
-) -> anyhow::Result<EmulatorHandle> {
-    // The emulator runs the code it is sent: never offer that beyond this machine.
-    if !listen.ip().is_loopback() {
-        anyhow::bail!(
-            "the emulator runs the code it is sent, so it only listens on loopback (127.0.0.1 or ::1), not {listen}"
-        );
-    }
-    let listener = TcpListener::bind(listen)
-        .await
-        .with_context(|| format!("could not listen on {listen} for the emulator"))?;
-    let config = EmulatorConfig::default()
-        .with_token(token)
-        .with_pace(Pace::Timed(step));
-    let handle = emulator::spawn(listener, config).await?;
-    match banner {
-        Banner::Stdout => print_stdout(&handle.banner()),
-        Banner::Log => info!(
-            url = %handle.url(),
-            running_cluster = emulator::RUNNING_CLUSTER_ID,
-            terminated_cluster = emulator::TERMINATED_CLUSTER_ID,
-            "Databricks emulator listening"
-        ),
-    }
-    Ok(handle)
-}
-
-/// Writes to stdout and flushes; a closed stdout is not worth a panic.
-fn print_stdout(text: &str) {
-    let mut stdout = std::io::stdout().lock();
-    let _ = writeln!(stdout, "{}", text.trim_end());
-    let _ = stdout.flush();
+    config
 }
 
 /// Completes on Ctrl-C or SIGTERM. On unix the handlers are installed when
@@ -353,42 +207,6 @@ fn shutdown_signal() -> impl std::future::Future<Output = ()> {
                 std::future::pending::<()>().await;
             }
             info!("Ctrl-C received, shutting down");
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn tcp(address: &str) -> FrontDoor {
-        FrontDoor::Tcp(address.parse().unwrap())
-    }
-
-    #[test]
-    fn the_emulator_is_served_on_loopback_only() {
-        for local in [
-            "127.0.0.1:0",
-            "127.0.0.2:50051",
-            "[::1]:0",
-            "[::ffff:127.0.0.1]:0",
-        ] {
-            assert!(refuse_exposed_emulator(tcp(local)).is_ok(), "{local}");
-        }
-        for exposed in ["0.0.0.0:0", "[::]:0", "10.1.2.3:50051", "[2001:db8::1]:0"] {
-            let error = refuse_exposed_emulator(tcp(exposed))
-                .unwrap_err()
-                .to_string();
-            assert!(error.contains("only listens on loopback"), "{error}");
-            assert!(error.contains(exposed), "{error}");
-        }
-    }
-
-    #[cfg(unix)]
-    #[test]
-    fn plugin_front_doors_are_local() {
-        for network in [plugin::Network::Unix, plugin::Network::Tcp] {
-            assert!(refuse_exposed_emulator(FrontDoor::Plugin(network)).is_ok());
         }
     }
 }

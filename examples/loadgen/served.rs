@@ -1,16 +1,16 @@
-//! databricks-grpc as `serve` builds it (main.rs `build_service` with the
-//! default flags, then `server::serve`), on an ephemeral loopback port, in
-//! this process or in a child process of the benchmark.
+//! databricks-grpc as `serve` builds it (`App::build` with the default
+//! flags, then `App::serve`), on an ephemeral loopback port, in this process
+//! or in a child process of the benchmark.
 
 use std::{net::SocketAddr, process::Stdio};
 
 use anyhow::Context as _;
 use databricks_grpc::{
+    app::{App, AppConfig, Backend, FrontDoor},
     config::{Credentials, DatabricksConfig, Secret},
-    databricks::Client,
     emulator,
-    server::{self, ServerOptions},
-    service::{ComputeService, ServiceOptions},
+    server::ServerOptions,
+    service::ComputeService,
 };
 use tokio::{
     io::{AsyncBufReadExt as _, AsyncWriteExt as _, BufReader, Lines},
@@ -50,24 +50,24 @@ impl InProcess {
     /// Starts the server against `upstream` (a Databricks base URL; the
     /// emulator's default token is sent).
     pub(crate) async fn start(upstream: &str) -> anyhow::Result<Self> {
-        let config = DatabricksConfig::with_credentials(
+        let databricks = DatabricksConfig::with_credentials(
             upstream,
             Credentials::Pat {
                 token: Secret::new(emulator::DEFAULT_TOKEN),
             },
         )?;
-        let service =
-            ComputeService::with_options(Client::new(&config)?, ServiceOptions::default());
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
+        let config = AppConfig::new(Backend::Resolved(databricks), FrontDoor::plaintext(addr));
+        let app = App::build(config).await?;
+        let service = app.service().clone();
         let (stop, stopped) = oneshot::channel::<()>();
-        let served = service.clone();
         let task = tokio::spawn(async move {
             let shutdown = async {
                 let _ = stopped.await;
             };
-            server::serve(listener, served, None, ServerOptions::default(), shutdown).await?;
-            Ok(())
+            app.serve(listener, ServerOptions::default(), shutdown)
+                .await
         });
         Ok(Self {
             addr,

@@ -1,15 +1,17 @@
-//! `TestApp`: the emulator and the gRPC server on `127.0.0.1:0`, a connected
-//! client, and a canned upstream for wire shapes the emulator never sends.
+//! `TestApp`: the emulator and the gRPC server on `127.0.0.1:0`, assembled
+//! and served by `App` as `serve` does, a connected client, and a canned
+//! upstream for wire shapes the emulator never sends.
 
 use std::{
+    net::{Ipv4Addr, SocketAddr, SocketAddrV4},
     sync::{Mutex, Once},
     time::Duration,
 };
 
 use axum::Router;
 use databricks_grpc::{
+    app::{self, App, AppConfig, Backend, Banner, EmbeddedEmulator, FrontDoor},
     config::{Credentials, DatabricksConfig, Secret},
-    databricks::Client,
     emulator::{self, EmulatorConfig, EmulatorHandle, JournalEntry, Pace},
     hub::Backoff,
     proto::compute::{self as pb, compute_service_client::ComputeServiceClient},
@@ -44,21 +46,15 @@ impl TestApp {
 
     /// Emulator with `config`; the server uses the emulator's token.
     pub async fn spawn_with(config: EmulatorConfig) -> Self {
-        let emulator = spawn_emulator(config).await;
-        let token = Secret::new(emulator.token());
-        let url = emulator.url();
-        let mut app = Self::spawn_against(&url, token).await;
-        app.emulator = Some(emulator);
-        app
+        Self::build(emulator_app(config), server::ServerOptions::default()).await
     }
 
     /// Emulator with `config`; the server forwards each caller's own
     /// credentials (`serve --auth-passthrough`) and has none of its own.
     pub async fn spawn_pass_through(config: EmulatorConfig) -> Self {
-        let emulator = spawn_emulator(config).await;
-        let mut app = Self::spawn_with_credentials(&emulator.url(), Credentials::PassThrough).await;
-        app.emulator = Some(emulator);
-        app
+        let mut app = emulator_app(config);
+        app.pass_through = true;
+        Self::build(app, server::ServerOptions::default()).await
     }
 
     /// A server pointed at `host` with `token` (no emulator of its own).
@@ -78,17 +74,10 @@ impl TestApp {
         config: EmulatorConfig,
         max_callers: usize,
     ) -> Self {
-        let emulator = spawn_emulator(config).await;
-        let client = test_client(
-            &emulator.url(),
-            Credentials::PassThrough,
-            Duration::from_secs(5),
-            RETRY_BUDGET,
-        );
-        let service = ComputeService::with_caller_limit(client, test_options(), max_callers);
-        let mut app = Self::serve(service, server::ServerOptions::default()).await;
-        app.emulator = Some(emulator);
-        app
+        let mut app = emulator_app(config);
+        app.pass_through = true;
+        app.max_callers = max_callers;
+        Self::build(app, server::ServerOptions::default()).await
     }
 
     /// As [`spawn_with_credentials`](Self::spawn_with_credentials), retrying
@@ -98,7 +87,7 @@ impl TestApp {
         credentials: Credentials,
         retry_budget: Duration,
     ) -> Self {
-        Self::spawn_with_timeouts(host, credentials, Duration::from_secs(5), retry_budget).await
+        Self::spawn_with_timeouts(host, credentials, REQUEST_TIMEOUT, retry_budget).await
     }
 
     /// A server pointed at `host` whose requests time out after
@@ -110,9 +99,9 @@ impl TestApp {
         request_timeout: Duration,
         retry_budget: Duration,
     ) -> Self {
-        let client = test_client(host, credentials, request_timeout, retry_budget);
-        let service = ComputeService::with_options(client, test_options());
-        Self::serve(service, server::ServerOptions::default()).await
+        let mut app = upstream_app(host, credentials, retry_budget);
+        app.request_timeout = Some(request_timeout);
+        Self::build(app, server::ServerOptions::default()).await
     }
 
     /// As [`spawn_with_retry_budget`](Self::spawn_with_retry_budget), with
@@ -123,40 +112,36 @@ impl TestApp {
         retry_budget: Duration,
         server_options: server::ServerOptions,
     ) -> Self {
-        let client = test_client(host, credentials, Duration::from_secs(5), retry_budget);
-        let service = ComputeService::with_options(client, test_options());
-        Self::serve(service, server_options).await
+        Self::build(
+            upstream_app(host, credentials, retry_budget),
+            server_options,
+        )
+        .await
     }
 
     /// The default emulator, served within the limits of `options`.
     pub async fn spawn_emulator_within(options: server::ServerOptions) -> Self {
-        let emulator = spawn_emulator(EmulatorConfig::default().with_pace(Pace::PerRead)).await;
-        let token = Secret::new(emulator.token());
-        let credentials = Credentials::Pat { token };
-        let mut app = Self::spawn_with_server_options(
-            &emulator.url(),
-            credentials,
-            Duration::from_secs(1),
-            options,
-        )
-        .await;
-        app.emulator = Some(emulator);
-        app
+        let config = EmulatorConfig::default().with_pace(Pace::PerRead);
+        Self::build(emulator_app(config), options).await
     }
 
-    /// Serves `service` within `server_options` on an ephemeral port, with a
-    /// connected client.
-    async fn serve(service: ComputeService, server_options: server::ServerOptions) -> Self {
-        let served = service.clone();
+    /// Builds `config` with [`App::build`] and serves it within
+    /// `server_options` with [`App::serve`] on an ephemeral port, with a
+    /// connected client. The emulator is taken out of the app so that tests
+    /// can read it after the server stopped; [`stop`](Self::stop) stops it.
+    async fn build(config: AppConfig, server_options: server::ServerOptions) -> Self {
+        init_test_logs();
+        let mut app = App::build(config).await.unwrap();
+        let emulator = app.take_emulator();
+        let service = app.service().clone();
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let grpc_addr = listener.local_addr().unwrap();
         let (shutdown, stop) = oneshot::channel::<()>();
         let server = tokio::spawn(async move {
-            server::serve(listener, served, None, server_options, async {
+            let stopped = async {
                 let _ = stop.await;
-            })
-            .await
-            .unwrap();
+            };
+            app.serve(listener, server_options, stopped).await.unwrap();
         });
         // The listener is already bound, so connecting cannot race the server.
         let channel = Channel::from_shared(format!("http://{grpc_addr}"))
@@ -167,7 +152,7 @@ impl TestApp {
         Self {
             client: ComputeServiceClient::new(channel.clone()),
             channel,
-            emulator: None,
+            emulator,
             grpc_addr,
             service,
             shutdown: Some(shutdown),
@@ -247,45 +232,60 @@ impl TestApp {
     /// checks that no log line so far carried a secret.
     pub async fn stop(mut self) {
         self.stop_server().await;
-        if let Some(emulator) = self.emulator.take() {
-            emulator.shutdown();
-            emulator.join().await.unwrap();
-        }
+        app::stop_emulator(self.emulator.take()).await.unwrap();
         assert_no_secrets_logged();
     }
 }
 
-/// Retry budget of test clients: short, so tests of failures are quick.
+/// Retry budget of test apps: short, so tests of failures are quick.
 const RETRY_BUDGET: Duration = Duration::from_secs(1);
+/// Time allowed for one upstream request in test apps.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
 
-fn test_client(
-    host: &str,
-    credentials: Credentials,
-    request_timeout: Duration,
-    retry_budget: Duration,
-) -> Client {
-    init_test_logs();
-    let config = DatabricksConfig::with_credentials(host, credentials)
-        .unwrap()
-        .with_request_timeout(request_timeout)
-        .with_retry_timeout(retry_budget);
-    Client::new(&config).unwrap()
+/// A fresh emulator with `config` on `127.0.0.1:0` (banner in the log),
+/// served with the server's own token; test timeouts and polling.
+fn emulator_app(config: EmulatorConfig) -> AppConfig {
+    let backend = Backend::Emulator(EmbeddedEmulator {
+        config,
+        listen: LOOPBACK,
+        banner: Banner::Log,
+    });
+    test_app(backend, RETRY_BUDGET)
 }
 
-/// Fast polling, so streaming tests end quickly.
-fn test_options() -> ServiceOptions {
-    ServiceOptions {
+/// The upstream at `host`, reached with `credentials`; test timeouts and
+/// polling, retrying for up to `retry_budget`.
+fn upstream_app(host: &str, credentials: Credentials, retry_budget: Duration) -> AppConfig {
+    let databricks = DatabricksConfig::with_credentials(host, credentials).unwrap();
+    test_app(Backend::Resolved(databricks), retry_budget)
+}
+
+/// `backend` behind a plaintext loopback front door, with the request
+/// timeout of tests, `retry_budget`, and fast polling so that streaming
+/// tests end quickly.
+fn test_app(backend: Backend, retry_budget: Duration) -> AppConfig {
+    let mut config = AppConfig::new(backend, FrontDoor::plaintext(LOOPBACK));
+    config.request_timeout = Some(REQUEST_TIMEOUT);
+    config.retry_timeout = Some(retry_budget);
+    config.service = ServiceOptions {
         poll: Backoff {
             initial: Duration::from_millis(50),
             max: Duration::from_millis(400),
         },
         ..ServiceOptions::default()
-    }
+    };
+    config
 }
 
+/// Any free port on loopback.
+const LOOPBACK: SocketAddr = SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::LOCALHOST, 0));
+
+/// A fresh emulator with `config` on `127.0.0.1:0`, started as the app
+/// starts its own (banner in the log).
 pub async fn spawn_emulator(config: EmulatorConfig) -> EmulatorHandle {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    emulator::spawn(listener, config).await.unwrap()
+    app::start_emulator(LOOPBACK, config, Banner::Log)
+        .await
+        .unwrap()
 }
 
 /// Serves `router` on an ephemeral port as a fake Databricks; returns its URL.
@@ -411,7 +411,7 @@ impl std::io::Write for SecretScanner {
 
 /// Installs, once per test binary, a subscriber that records every log line
 /// of this crate at TRACE (others at DEBUG) and scans it for secrets.
-fn init_test_logs() {
+pub fn init_test_logs() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
         let subscriber = tracing_subscriber::fmt()

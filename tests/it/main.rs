@@ -9,6 +9,7 @@
     unreachable_pub
 )]
 
+mod app;
 mod auth;
 mod bounds;
 mod caller_table;

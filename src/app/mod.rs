@@ -1,0 +1,158 @@
+//! The one assembly: [`App::build`] turns an [`AppConfig`] into a running
+//! core (an embedded emulator when asked for, the resolved Databricks
+//! configuration, the client and the [`ComputeService`]); [`App::serve`] and
+//! [`App::serve_plugin`] put it behind a front end and stop it in order: the
+//! server (which destroys its managed contexts) first, then the emulator and
+//! its processes. `serve`, `plugin` and every integration test go through
+//! here; a front end without a gRPC listener builds and takes
+//! [`App::service`].
+//!
+//! Layout: `config` (the plain-data [`AppConfig`]), `rules` (what it must
+//! pass before anything starts), `backend` (which Databricks, with which
+//! credentials), `emulator` (start with banner, stop).
+
+use std::future::Future;
+#[cfg(unix)]
+use std::io::Write;
+
+use tokio::net::TcpListener;
+use tracing::info;
+
+#[cfg(unix)]
+use crate::plugin::{self, PluginEnv};
+use crate::{
+    databricks::Client,
+    emulator::EmulatorHandle,
+    server::{self, ServerOptions},
+    service::ComputeService,
+};
+
+mod backend;
+mod config;
+mod emulator;
+mod rules;
+
+pub use config::{AppConfig, Backend, Banner, EmbeddedEmulator, FrontDoor};
+pub use emulator::{print_stdout, start_emulator, stop_emulator};
+
+/// The assembled application: the service, the emulator it runs against
+/// (if it started one), and the front door it was checked for.
+#[derive(Debug)]
+pub struct App {
+    service: ComputeService,
+    emulator: Option<EmulatorHandle>,
+    front_door: FrontDoor,
+}
+
+// === impl App ===
+
+impl App {
+    /// Checks `config`, starts the embedded emulator if asked (with its
+    /// banner), resolves and logs the Databricks configuration, and builds
+    /// the client and the service. Nothing listens for callers yet.
+    ///
+    /// # Errors
+    ///
+    /// A rule `config` breaks, an emulator that cannot start, a Databricks
+    /// configuration that does not resolve, or a client that cannot be built.
+    pub async fn build(config: AppConfig) -> anyhow::Result<Self> {
+        rules::check(&config)?;
+        let AppConfig {
+            backend,
+            front_door,
+            pass_through,
+            request_timeout,
+            retry_timeout,
+            service: options,
+            max_callers,
+        } = config;
+        let (databricks, emulator) =
+            backend::connect(backend, pass_through, request_timeout, retry_timeout).await?;
+        // The binary's start-up lines keep the target they always had.
+        info!(
+            target: "databricks_grpc",
+            host = %databricks.host,
+            auth = databricks.credentials.auth_type(),
+            source = %databricks.source,
+            request_timeout = ?databricks.request_timeout,
+            retry_timeout = ?databricks.retry_timeout,
+            "Databricks configuration resolved"
+        );
+        let client = match Client::new(&databricks) {
+            Ok(client) => client,
+            Err(error) => {
+                // Nothing will serve it: do not leave it running.
+                stop_emulator(emulator).await?;
+                return Err(error.into());
+            }
+        };
+        Ok(Self {
+            service: ComputeService::with_caller_limit(client, options, max_callers),
+            emulator,
+            front_door,
+        })
+    }
+
+    /// The service: a front end without a gRPC listener calls it directly,
+    /// tests inspect its poll loops and contexts. Clones share its state.
+    pub fn service(&self) -> &ComputeService {
+        &self.service
+    }
+
+    /// The emulator this app started, if any.
+    pub fn emulator(&self) -> Option<&EmulatorHandle> {
+        self.emulator.as_ref()
+    }
+
+    /// Takes the emulator out: serving then leaves it running, and the
+    /// caller stops it (with [`stop_emulator`]) once done inspecting it.
+    pub fn take_emulator(&mut self) -> Option<EmulatorHandle> {
+        self.emulator.take()
+    }
+
+    /// Serves gRPC on `listener` (with the front door's TLS, within
+    /// `options`) until `shutdown` completes and the server has stopped,
+    /// then stops the emulator.
+    ///
+    /// # Errors
+    ///
+    /// What stopped the server, or the emulator's failure to stop.
+    pub async fn serve(
+        self,
+        listener: TcpListener,
+        options: ServerOptions,
+        shutdown: impl Future<Output = ()> + Send,
+    ) -> anyhow::Result<()> {
+        let tls = match self.front_door {
+            FrontDoor::Tcp { tls, .. } => tls,
+            #[cfg(unix)]
+            FrontDoor::Plugin(_) => None,
+        };
+        let served = server::serve(listener, self.service, tls, options, shutdown).await;
+        stop_emulator(self.emulator).await?;
+        Ok(served?)
+    }
+
+    /// Plugin mode: serves on the front door's network, writing the
+    /// handshake to `handshake_out`, until `shutdown` completes and the
+    /// server has stopped; then stops the emulator.
+    ///
+    /// # Errors
+    ///
+    /// An app built for a TCP front door, what stopped the plugin, or the
+    /// emulator's failure to stop.
+    #[cfg(unix)]
+    pub async fn serve_plugin(
+        self,
+        env: &PluginEnv,
+        shutdown: impl Future<Output = ()> + Send,
+        handshake_out: &mut (dyn Write + Send),
+    ) -> anyhow::Result<()> {
+        let FrontDoor::Plugin(network) = self.front_door else {
+            anyhow::bail!("this app was checked for a TCP front door, not plugin mode");
+        };
+        let served = plugin::serve(env, network, self.service, shutdown, handshake_out).await;
+        stop_emulator(self.emulator).await?;
+        Ok(served?)
+    }
+}
