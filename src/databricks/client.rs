@@ -122,11 +122,17 @@ impl Client {
             .await
     }
 
+    /// A request of any method for `url_path` (which may carry an encoded
+    /// file path), to be sent with [`Client::send`].
+    pub(super) fn request(&self, method: Method, url_path: &str) -> reqwest::RequestBuilder {
+        self.http.request(method, self.url(url_path))
+    }
+
     /// Sends `request`, retrying as [`retry::delay`] allows. A caller's
     /// deadline (`options.timeout`) bounds everything, each attempt included;
     /// without one, each attempt gets the request timeout and retries stop
     /// once the retry budget is spent.
-    async fn send<T: DeserializeOwned>(
+    pub(super) async fn send<T: DeserializeOwned>(
         &self,
         method: Method,
         path: &str,

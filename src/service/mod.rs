@@ -12,18 +12,21 @@ mod deadline;
 pub mod errors;
 mod lasting;
 mod libraries;
+mod library_files;
 pub mod pagination;
 mod shutdown;
 pub mod snapshots;
 mod tenants;
+mod upload_spool;
 
 use std::{pin::Pin, sync::Arc, time::Duration};
 
 use tokio::task::{JoinHandle, JoinSet};
 use tokio_stream::Stream;
-use tonic::{Request, Response, Status};
+use tonic::{Request, Response, Status, Streaming};
 
 pub use self::coalesce::DeadlinePassed;
+pub use self::library_files::{FILES_API_MAX_BYTES, WORKSPACE_IMPORT_MAX_BYTES};
 pub use self::shutdown::ShuttingDown;
 pub use self::tenants::{CALLER_IDLE, MAX_CALLERS};
 use self::{
@@ -299,5 +302,40 @@ impl pb::compute_service_server::ComputeService for ComputeService {
         let (tenant, _) = self.lasting_caller(&request).await?;
         let updates = tenant.stream_command(request.into_inner())?;
         Ok(Response::new(self.stop.guard(updates)))
+    }
+
+    // ─── Library files ───
+
+    async fn upload_library(
+        &self,
+        request: Request<Streaming<pb::UploadLibraryRequest>>,
+    ) -> Result<Response<pb::UploadLibraryResponse>, Status> {
+        let (tenant, options) = self.caller(&request)?;
+        tenant
+            .upload_library(request.into_inner(), options)
+            .await
+            .map(Response::new)
+    }
+
+    async fn list_library_files(
+        &self,
+        request: Request<pb::ListLibraryFilesRequest>,
+    ) -> Result<Response<pb::ListLibraryFilesResponse>, Status> {
+        let (tenant, options) = self.caller(&request)?;
+        tenant
+            .list_library_files(request.into_inner(), options)
+            .await
+            .map(Response::new)
+    }
+
+    async fn delete_library_file(
+        &self,
+        request: Request<pb::DeleteLibraryFileRequest>,
+    ) -> Result<Response<pb::DeleteLibraryFileResponse>, Status> {
+        let (tenant, options) = self.caller(&request)?;
+        tenant
+            .delete_library_file(request.into_inner(), options)
+            .await
+            .map(Response::new)
     }
 }
