@@ -16,7 +16,7 @@ use tracing::instrument;
 use super::{
     CallOptions, Client, Error,
     models::{
-        DbfsAddBlock, DbfsCreate, DbfsHandle, DbfsList, DirectoryContents, PathDelete,
+        DbfsAddBlock, DbfsCreate, DbfsHandle, DbfsList, DirectoryContents, PathBody, PathDelete,
         WorkspaceImport, WorkspaceList,
     },
     retry::Resend,
@@ -128,6 +128,17 @@ impl Client {
             Resend::OnlyIfNotSent
         };
         self.post::<_, serde_json::Value>("/api/2.0/workspace/import", body, options, resend)
+            .await
+            .map(drop)
+    }
+
+    /// `POST /api/2.0/workspace/mkdirs`: `mkdir -p`, idempotent.
+    #[instrument(skip_all)]
+    pub async fn workspace_mkdirs(&self, path: &str, options: CallOptions) -> Result<(), Error> {
+        let body = PathBody {
+            path: path.to_owned(),
+        };
+        self.post::<_, serde_json::Value>("/api/2.0/workspace/mkdirs", &body, options, Resend::Safe)
             .await
             .map(drop)
     }

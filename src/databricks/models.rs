@@ -24,7 +24,7 @@ pub use execution::{
 };
 pub use files::{
     DbfsAddBlock, DbfsCreate, DbfsFileInfo, DbfsHandle, DbfsList, DirectoryContents,
-    DirectoryEntry, PathDelete, WorkspaceImport, WorkspaceList, WorkspaceObject,
+    DirectoryEntry, PathBody, PathDelete, WorkspaceImport, WorkspaceList, WorkspaceObject,
 };
 pub use libraries::{
     AllClusterStatuses, ClusterDetails, ClusterIdRequest, ClusterLibraryStatuses, CranLibrary,

@@ -224,6 +224,9 @@ async fn store(
                 content: base64::engine::general_purpose::STANDARD.encode(&content),
                 overwrite: header.overwrite,
             };
+            client
+                .workspace_mkdirs(&header.directory.path, options)
+                .await?;
             client.workspace_import(&body, options).await?;
         }
         FileStore::Dbfs => store_dbfs(client, header.overwrite, path, spooled, options).await?,

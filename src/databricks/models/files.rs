@@ -48,6 +48,13 @@ pub struct WorkspaceImport {
     pub overwrite: bool,
 }
 
+/// Body of `POST /api/2.0/workspace/mkdirs`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PathBody {
+    /// The directory to create, with its parents.
+    pub path: String,
+}
+
 /// Body of `POST /api/2.0/workspace/delete` and `POST /api/2.0/dbfs/delete`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PathDelete {
