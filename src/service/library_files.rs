@@ -3,6 +3,11 @@
 //! DBFS. An upload is spooled and verified first (`upload_spool.rs`), named
 //! (versioned or not), then sent to its store in one go.
 
+use std::sync::{
+    Arc,
+    atomic::{AtomicUsize, Ordering},
+};
+
 use base64::Engine as _;
 use tokio::io::AsyncReadExt;
 use tokio_stream::Stream;
@@ -43,6 +48,22 @@ pub(super) struct LibraryFileInUse {
     pub(super) path: String,
     /// The clusters, sorted.
     pub(super) clusters: Vec<String>,
+}
+
+/// Counts one call in progress while it lives.
+pub(super) struct InProgress(Arc<AtomicUsize>);
+
+impl InProgress {
+    pub(super) fn count(counter: &Arc<AtomicUsize>) -> Self {
+        counter.fetch_add(1, Ordering::SeqCst);
+        Self(Arc::clone(counter))
+    }
+}
+
+impl Drop for InProgress {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 // === impl Tenant ===

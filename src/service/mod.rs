@@ -55,6 +55,8 @@ pub struct ComputeService {
     /// must still coalesce. The key holds the credential, so sharing the map
     /// never shares an answer between identities.
     cluster_status_reads: Arc<ClusterStatusReads>,
+    /// UploadLibrary calls reading their client stream or storing it now.
+    uploads: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 /// Tuning of the streaming RPCs and managed contexts.
@@ -100,6 +102,7 @@ impl ComputeService {
             tenants: Arc::new(Tenants::new(client, options, max_callers)),
             stop: Arc::new(StopSwitch::new()),
             cluster_status_reads: Arc::new(Coalescer::new()),
+            uploads: Arc::default(),
         }
     }
 
@@ -150,6 +153,12 @@ impl ComputeService {
     /// counted once whether it sent the read or joined one in flight.
     pub fn cluster_status_reads_waiting(&self) -> usize {
         self.cluster_status_reads.waiting()
+    }
+
+    /// Number of UploadLibrary calls in progress (reading their stream or
+    /// storing the file).
+    pub fn uploads_in_progress(&self) -> usize {
+        self.uploads.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// Number of identities with state here: 1, or in pass-through mode the
@@ -311,6 +320,7 @@ impl pb::compute_service_server::ComputeService for ComputeService {
         request: Request<Streaming<pb::UploadLibraryRequest>>,
     ) -> Result<Response<pb::UploadLibraryResponse>, Status> {
         let (tenant, options) = self.caller(&request)?;
+        let _counted = library_files::InProgress::count(&self.uploads);
         tenant
             .upload_library(request.into_inner(), options)
             .await

@@ -125,6 +125,14 @@ impl FileTree {
         self.nodes.get(path)
     }
 
+    /// A copy of the bytes of the file at `path`.
+    pub(crate) fn file_bytes(&self, path: &str) -> Option<Vec<u8>> {
+        match self.nodes.get(path) {
+            Some(Node::File { data, .. }) => Some(data.to_vec()),
+            _ => None,
+        }
+    }
+
     /// Whether a file is at `path`.
     pub(crate) fn is_file(&self, path: &str) -> bool {
         matches!(self.nodes.get(path), Some(Node::File { .. }))
