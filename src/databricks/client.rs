@@ -88,6 +88,16 @@ impl Client {
         }
     }
 
+    /// The same client, allowing each request at least `timeout` (an upload
+    /// whose body takes longer to send than the usual request timeout). A
+    /// caller's deadline still bounds every call.
+    pub fn with_request_timeout_at_least(&self, timeout: Duration) -> Self {
+        Self {
+            default_timeout: self.default_timeout.max(timeout),
+            ..self.clone()
+        }
+    }
+
     /// True for a pass-through client, which has no credentials of its own
     /// and sends nothing until [`Client::for_caller`] gives it a caller's.
     pub fn is_pass_through(&self) -> bool {

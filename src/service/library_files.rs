@@ -34,6 +34,15 @@ pub const WORKSPACE_IMPORT_MAX_BYTES: u64 = 10 * 1000 * 1000;
 /// Largest file the Files API takes in one request (5 GiB).
 pub const FILES_API_MAX_BYTES: u64 = 5 * 1024 * 1024 * 1024;
 
+/// The slowest upload rate allowed for without a gRPC deadline: the
+/// upload PUT may take its size at this rate, beyond the request timeout.
+const SLOWEST_UPLOAD_BYTES_PER_SEC: u64 = 1024 * 1024;
+
+/// Time a PUT of `size` bytes may take: a minute plus one second per MiB.
+fn upload_allowance(size: u64) -> std::time::Duration {
+    std::time::Duration::from_secs(60 + size / SLOWEST_UPLOAD_BYTES_PER_SEC)
+}
+
 /// Read ahead when a spooled file is streamed as a request body.
 const READ_CHUNK: usize = 256 * 1024;
 
@@ -227,6 +236,7 @@ async fn store(
             client
                 .create_directory(&header.directory.path, options)
                 .await?;
+            let client = client.with_request_timeout_at_least(upload_allowance(spooled.size));
             let body = tokio_util::io::ReaderStream::with_capacity(spooled.file, READ_CHUNK);
             let body = reqwest::Body::wrap_stream(body);
             client
