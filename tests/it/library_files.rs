@@ -551,3 +551,37 @@ async fn a_library_whose_file_is_missing_fails_to_install() {
     assert_eq!(S::try_from(installed.status).unwrap(), S::Installed);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn the_upload_put_is_sent_once_while_mkdir_is_retried() {
+    let mut app = TestApp::spawn().await;
+    let dir = "/api/2.0/fs/directories/Volumes/main/default/libs";
+    let file = "/api/2.0/fs/files/Volumes/main/default/libs/a.jar";
+    app.emulator().inject_fault(dir, Fault::Unavailable, 1);
+    upload(&mut app, header(VOLUME, "a.jar"), b"jar", 2)
+        .await
+        .unwrap();
+    assert_eq!(
+        app.upstream_calls(dir).len(),
+        2,
+        "a 503 on mkdir is retried"
+    );
+    app.emulator().inject_fault(file, Fault::Unavailable, 1);
+    let mut again = header(VOLUME, "a.jar");
+    again.overwrite = true;
+    let status = upload(&mut app, again, b"jar 2", 2).await.unwrap_err();
+    assert!(
+        matches!(status.code(), Code::Unavailable | Code::Unknown),
+        "{status:?}"
+    );
+    assert_eq!(
+        app.upstream_calls(file).len(),
+        2,
+        "one PUT per upload, never resent"
+    );
+    assert_eq!(
+        stored(&app, &format!("{VOLUME}/a.jar")),
+        Some(b"jar".to_vec())
+    );
+    app.stop().await;
+}
