@@ -14,7 +14,6 @@
 //! the temporary directory (`TMPDIR`), which needs 1 GiB free.
 
 #[path = "common/plugin_start.rs"]
-#[allow(dead_code)]
 mod plugin_start;
 
 use std::{
