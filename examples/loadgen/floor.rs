@@ -141,6 +141,29 @@ impl pb::compute_service_server::ComputeService for Floor {
     ) -> Result<Response<Self::StreamCommandStatusStream>, Status> {
         Err(unimplemented())
     }
+
+    // ─── Library files ───
+
+    async fn upload_library(
+        &self,
+        _: Request<tonic::Streaming<pb::UploadLibraryRequest>>,
+    ) -> Result<Response<pb::UploadLibraryResponse>, Status> {
+        Err(unimplemented())
+    }
+
+    async fn list_library_files(
+        &self,
+        _: Request<pb::ListLibraryFilesRequest>,
+    ) -> Result<Response<pb::ListLibraryFilesResponse>, Status> {
+        Err(unimplemented())
+    }
+
+    async fn delete_library_file(
+        &self,
+        _: Request<pb::DeleteLibraryFileRequest>,
+    ) -> Result<Response<pb::DeleteLibraryFileResponse>, Status> {
+        Err(unimplemented())
+    }
 }
 
 /// What the floor answers to every other method.

@@ -7,6 +7,8 @@ mod commands_in;
 mod commands_out;
 mod libraries_in;
 mod libraries_out;
+mod library_files_in;
+mod library_files_out;
 mod limits;
 mod results_limit;
 mod text;
@@ -19,6 +21,13 @@ pub use commands_in::{
 pub use commands_out::{command, context_status, is_terminal};
 pub use libraries_in::{cluster_id, libraries_request};
 pub use libraries_out::{cluster_library_statuses, library_full_status};
+pub use library_files_in::{
+    FileLocation, FileStore, ListRequest, MAX_FILE_NAME_BYTES, MAX_LIST_PAGE, UploadHeader,
+    file_path, list_request, upload_header,
+};
+pub use library_files_out::{
+    VERSION_HASH_DIGITS, dbfs_entry, library_for, versioned_name, volume_entry, workspace_entry,
+};
 pub(crate) use limits::too_long;
 pub use limits::{MAX_ID_BYTES, MAX_NAME_BYTES, MAX_PAGE_TOKEN_BYTES, MAX_PATH_BYTES};
 pub use results_limit::{CUT_BY_DATABRICKS, MAX_RESULTS_BYTES};

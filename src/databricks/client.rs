@@ -88,6 +88,16 @@ impl Client {
         }
     }
 
+    /// The same client, allowing each request at least `timeout` (an upload
+    /// whose body takes longer to send than the usual request timeout). A
+    /// caller's deadline still bounds every call.
+    pub fn with_request_timeout_at_least(&self, timeout: Duration) -> Self {
+        Self {
+            default_timeout: self.default_timeout.max(timeout),
+            ..self.clone()
+        }
+    }
+
     /// True for a pass-through client, which has no credentials of its own
     /// and sends nothing until [`Client::for_caller`] gives it a caller's.
     pub fn is_pass_through(&self) -> bool {
@@ -122,11 +132,17 @@ impl Client {
             .await
     }
 
+    /// A request of any method for `url_path` (which may carry an encoded
+    /// file path), to be sent with [`Client::send`].
+    pub(super) fn request(&self, method: Method, url_path: &str) -> reqwest::RequestBuilder {
+        self.http.request(method, self.url(url_path))
+    }
+
     /// Sends `request`, retrying as [`retry::delay`] allows. A caller's
     /// deadline (`options.timeout`) bounds everything, each attempt included;
     /// without one, each attempt gets the request timeout and retries stop
     /// once the retry budget is spent.
-    async fn send<T: DeserializeOwned>(
+    pub(super) async fn send<T: DeserializeOwned>(
         &self,
         method: Method,
         path: &str,

@@ -1,6 +1,6 @@
 //! Serde types for the Databricks REST wire format, shared by the REST client
 //! and the emulator: `libraries.rs` (Libraries API 2.0 and the cluster fields
-//! we read), `execution.rs` (REST API 1.2 contexts and commands) and
+//! we read), `files.rs` (Files API, workspace files and DBFS), `execution.rs` (REST API 1.2 contexts and commands) and
 //! `errors.rs` (error bodies).
 //!
 //! Golden wire tests in `tests/` (one file per family) read and write literal
@@ -10,6 +10,7 @@
 mod all_statuses;
 mod errors;
 mod execution;
+mod files;
 mod libraries;
 mod reported_library;
 #[cfg(test)]
@@ -20,6 +21,10 @@ pub use errors::{ApiErrorBody, ErrorCode};
 pub use execution::{
     CommandRequest, CommandStatusResponse, ContextRequest, ContextStatusResponse,
     CreateContextRequest, ExecuteCommandRequest, IdResponse, Results,
+};
+pub use files::{
+    DbfsAddBlock, DbfsCreate, DbfsFileInfo, DbfsHandle, DbfsList, DirectoryContents,
+    DirectoryEntry, PathBody, PathDelete, WorkspaceImport, WorkspaceList, WorkspaceObject,
 };
 pub use libraries::{
     AllClusterStatuses, ClusterDetails, ClusterIdRequest, ClusterLibraryStatuses, CranLibrary,

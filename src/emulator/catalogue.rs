@@ -85,6 +85,28 @@ pub(crate) fn resolve(library: &Library, cluster_id: &str) -> Result<(), Vec<Str
     }
 }
 
+/// Checks that a jar, wheel or requirements file on a volume or in the
+/// workspace exists (`exists` asks the file tree); on failure returns the
+/// messages of its `FAILED` status on `cluster_id`.
+pub(crate) fn file_exists(
+    library: &Library,
+    cluster_id: &str,
+    exists: impl Fn(&str) -> bool,
+) -> Result<(), Vec<String>> {
+    let Library::File(FileKind::Jar | FileKind::Whl | FileKind::Requirements, path) = library
+    else {
+        return Ok(());
+    };
+    if !(path.starts_with("/Volumes/") || path.starts_with("/Workspace/")) || exists(path) {
+        return Ok(());
+    }
+    Err(vec![format!(
+        "Library installation attempted on the driver node of cluster {cluster_id} and failed. Library file \
+         not found. Please check that the file exists and that the cluster can read it. Error code: \
+         ERROR_FILE_NOT_FOUND, error message: java.io.FileNotFoundException: {path} (No such file or directory)"
+    )])
+}
+
 /// The messages of a PyPI library that clashes with another version of
 /// the package `name` already on `cluster_id`.
 pub(crate) fn duplicate(name: &str, cluster_id: &str) -> Vec<String> {

@@ -45,6 +45,11 @@ impl ErrorResponse {
         Self::new(status, json!(code), message)
     }
 
+    /// Any coded error (the file stores name theirs where they arise).
+    pub(crate) fn coded(status: StatusCode, code: &str, message: impl Into<String>) -> Self {
+        Self::text(status, code, message)
+    }
+
     /// 400 `INVALID_PARAMETER_VALUE`.
     pub(crate) fn invalid_parameter(message: impl Into<String>) -> Self {
         Self::text(StatusCode::BAD_REQUEST, "INVALID_PARAMETER_VALUE", message)

@@ -21,6 +21,9 @@ const MAX_BODY: usize = 16 * 1024 * 1024;
 /// The journal keeps this many most recent entries, so that a long-running
 /// emulator does not grow without bound.
 const CAPACITY: usize = 100_000;
+/// Paths whose bodies are raw file bytes, streamed to the handler and not
+/// recorded.
+const RAW_BODY_PATHS: &[&str] = &["/api/2.0/fs/files/", "/api/2.0/workspace-files/"];
 
 /// One request the emulator served.
 #[derive(Debug, Clone, PartialEq)]
@@ -79,7 +82,7 @@ pub(crate) async fn record(
     let (mut parts, body) = request.into_parts();
     let principal = PrincipalSlot::default();
     parts.extensions.insert(principal.clone());
-    let mut entry = JournalEntry {
+    let entry = JournalEntry {
         method: parts.method.to_string(),
         path: parts.uri.path().to_owned(),
         query: parts.uri.query().map(str::to_owned),
@@ -87,6 +90,16 @@ pub(crate) async fn record(
         status: 0,
         principal: None,
     };
+    // Raw upload bodies (up to 5 GiB) go to their handler as they arrive,
+    // unrecorded.
+    if RAW_BODY_PATHS
+        .iter()
+        .any(|prefix| entry.path.starts_with(prefix))
+    {
+        let response = next.run(Request::from_parts(parts, body)).await;
+        return finish(&state, entry, &principal, response);
+    }
+    let mut entry = entry;
     let response = match to_bytes(body, MAX_BODY).await {
         Ok(bytes) => {
             entry.body = serde_json::from_slice(&bytes).ok().or_else(|| {
@@ -101,6 +114,16 @@ pub(crate) async fn record(
         Err(error) => ErrorResponse::malformed(format_args!("the body could not be read: {error}"))
             .into_response(),
     };
+    finish(&state, entry, &principal, response)
+}
+
+/// Records `entry` with the status of `response`, and passes it on.
+fn finish(
+    state: &EmulatorState,
+    mut entry: JournalEntry,
+    principal: &PrincipalSlot,
+    response: Response,
+) -> Response {
     entry.status = response.status().as_u16();
     entry.principal = principal.0.get().cloned();
     tracing::debug!(method = %entry.method, path = %entry.path, status = entry.status, "emulator request");

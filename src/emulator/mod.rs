@@ -14,7 +14,8 @@
 //! and the [`EmulatorHandle`]), `state` (shared state and pace), `store` (clusters and
 //! libraries), `lifecycle` (the pure state machine), `catalogue` (what
 //! resolves), `library` (a library specification: read, kept, reported),
-//! `libraries` and `clusters` (handlers), `execution` (1.2
+//! `libraries` and `clusters` (handlers), `files` (volumes, workspace files
+//! and DBFS, whose tree library installs consult), `execution` (1.2
 //! contexts and commands, with their processes), `request` (body parsing),
 //! `auth`, `journal` (middleware) and `errors` (error bodies).
 
@@ -27,6 +28,7 @@ mod config;
 mod errors;
 mod execution;
 mod faults;
+mod files;
 mod handle;
 mod journal;
 mod libraries;
@@ -58,6 +60,7 @@ pub fn app(state: EmulatorState) -> Router {
         .merge(libraries::routes())
         .merge(clusters::routes())
         .merge(execution::routes())
+        .merge(files::routes())
         .merge(oauth::routes())
         .fallback(errors::no_endpoint)
         .method_not_allowed_fallback(errors::no_endpoint)

@@ -127,6 +127,12 @@ impl EmulatorState {
             .seed_workspace(clusters, libraries_per_cluster);
     }
 
+    /// The bytes of the file stored at `path` (`/Volumes/...`,
+    /// `/Workspace/...` or `dbfs:/...`), if there is one.
+    pub fn stored_file(&self, path: &str) -> Option<Vec<u8>> {
+        self.lock().store.files.file_bytes(path)
+    }
+
     /// How many execution-context processes are alive.
     pub fn live_contexts(&self) -> usize {
         self.inner.execution.live()

@@ -11,6 +11,7 @@ use self::cluster::{Cluster, Entry};
 use super::{
     RUNNING_CLUSTER_ID, TERMINATED_CLUSTER_ID,
     errors::ErrorResponse,
+    files::FileTree,
     library::{FileKind, Library},
     lifecycle::{ClusterState, LibraryStage},
 };
@@ -29,6 +30,8 @@ pub(crate) struct Store {
     /// so further steps can be skipped without a scan.
     settled: bool,
     workspace_clusters: usize,
+    /// Volumes, workspace files and DBFS (`emulator/files/`).
+    pub(crate) files: FileTree,
 }
 
 // === impl Store ===
@@ -41,6 +44,7 @@ impl Store {
             for_all_clusters: vec![Library::File(FileKind::Jar, LEGACY_LIBRARY.to_owned())],
             settled: true,
             workspace_clusters: 0,
+            files: FileTree::with_files(&[LEGACY_LIBRARY]),
         };
         store.add_cluster(
             RUNNING_CLUSTER_ID,
@@ -75,7 +79,7 @@ impl Store {
         for _ in 0..clusters {
             self.workspace_clusters += 1;
             let number = self.workspace_clusters;
-            let libraries = (0..libraries_per_cluster)
+            let libraries: Vec<Entry> = (0..libraries_per_cluster)
                 .map(|index| Entry {
                     library: if index % 2 == 0 {
                         let wheel = format!(
@@ -91,6 +95,11 @@ impl Store {
                 })
                 .collect();
             let id = format!("0202-000000-w{number:07}");
+            for entry in &libraries {
+                if let Library::File(_, path) = &entry.library {
+                    self.files.seed_file(path);
+                }
+            }
             self.add_cluster(
                 &id,
                 &format!("emulator-workspace-{number:04}"),
@@ -108,7 +117,7 @@ impl Store {
         }
         let mut changed = false;
         for cluster in self.clusters.values_mut() {
-            changed |= cluster.step();
+            changed |= cluster.step(&self.files);
         }
         self.settled = !changed;
         changed

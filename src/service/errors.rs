@@ -14,8 +14,12 @@ use tonic_types::{ErrorDetails, StatusExt};
 use tracing::warn;
 
 use super::{
-    coalesce::DeadlinePassed, pagination::UnreadableSnapshot, shutdown::ShuttingDown,
+    coalesce::DeadlinePassed,
+    library_files::LibraryFileInUse,
+    pagination::UnreadableSnapshot,
+    shutdown::ShuttingDown,
     tenants::CallerTableFull,
+    upload_spool::{SpoolFailed, TooLargeForDestination},
 };
 use crate::{
     convert::InvalidRequest,
@@ -99,6 +103,43 @@ impl From<CallerTableFull> for Status {
         // No wait to suggest: a slot frees when some caller's state ends.
         details.set_retry_info(None);
         Status::with_error_details(Code::ResourceExhausted, error.to_string(), details)
+    }
+}
+
+// === impl From<LibraryFileInUse> ===
+
+impl From<LibraryFileInUse> for Status {
+    fn from(error: LibraryFileInUse) -> Self {
+        let metadata = HashMap::from([("clusters".to_owned(), error.clusters.join(","))]);
+        let mut details = ErrorDetails::new();
+        details.set_error_info("LIBRARY_FILE_IN_USE", LOCAL_DOMAIN, metadata);
+        Status::with_error_details(Code::FailedPrecondition, error.to_string(), details)
+    }
+}
+
+// === impl From<TooLargeForDestination> ===
+
+impl From<TooLargeForDestination> for Status {
+    fn from(error: TooLargeForDestination) -> Self {
+        local_status(
+            Code::FailedPrecondition,
+            "UPLOAD_TOO_LARGE_FOR_DESTINATION",
+            error.to_string(),
+        )
+    }
+}
+
+// === impl From<SpoolFailed> ===
+
+impl From<SpoolFailed> for Status {
+    fn from(error: SpoolFailed) -> Self {
+        warn!(%error, "upload spool failed");
+        local_status(
+            Code::Unavailable,
+            "UPLOAD_SPOOL_FAILED",
+            "the server could not keep the upload on its local disk; nothing was written to Databricks"
+                .to_owned(),
+        )
     }
 }
 

@@ -12,18 +12,21 @@ mod deadline;
 pub mod errors;
 mod lasting;
 mod libraries;
+mod library_files;
 pub mod pagination;
 mod shutdown;
 pub mod snapshots;
 mod tenants;
+mod upload_spool;
 
 use std::{pin::Pin, sync::Arc, time::Duration};
 
 use tokio::task::{JoinHandle, JoinSet};
 use tokio_stream::Stream;
-use tonic::{Request, Response, Status};
+use tonic::{Request, Response, Status, Streaming};
 
 pub use self::coalesce::DeadlinePassed;
+pub use self::library_files::{FILES_API_MAX_BYTES, WORKSPACE_IMPORT_MAX_BYTES};
 pub use self::shutdown::ShuttingDown;
 pub use self::tenants::{CALLER_IDLE, MAX_CALLERS};
 use self::{
@@ -52,6 +55,8 @@ pub struct ComputeService {
     /// must still coalesce. The key holds the credential, so sharing the map
     /// never shares an answer between identities.
     cluster_status_reads: Arc<ClusterStatusReads>,
+    /// UploadLibrary calls reading their client stream or storing it now.
+    uploads: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 /// Tuning of the streaming RPCs and managed contexts.
@@ -97,6 +102,7 @@ impl ComputeService {
             tenants: Arc::new(Tenants::new(client, options, max_callers)),
             stop: Arc::new(StopSwitch::new()),
             cluster_status_reads: Arc::new(Coalescer::new()),
+            uploads: Arc::default(),
         }
     }
 
@@ -147,6 +153,12 @@ impl ComputeService {
     /// counted once whether it sent the read or joined one in flight.
     pub fn cluster_status_reads_waiting(&self) -> usize {
         self.cluster_status_reads.waiting()
+    }
+
+    /// Number of UploadLibrary calls in progress (reading their stream or
+    /// storing the file).
+    pub fn uploads_in_progress(&self) -> usize {
+        self.uploads.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// Number of identities with state here: 1, or in pass-through mode the
@@ -299,5 +311,41 @@ impl pb::compute_service_server::ComputeService for ComputeService {
         let (tenant, _) = self.lasting_caller(&request).await?;
         let updates = tenant.stream_command(request.into_inner())?;
         Ok(Response::new(self.stop.guard(updates)))
+    }
+
+    // ─── Library files ───
+
+    async fn upload_library(
+        &self,
+        request: Request<Streaming<pb::UploadLibraryRequest>>,
+    ) -> Result<Response<pb::UploadLibraryResponse>, Status> {
+        let (tenant, options) = self.caller(&request)?;
+        let _counted = library_files::InProgress::count(&self.uploads);
+        tenant
+            .upload_library(request.into_inner(), options)
+            .await
+            .map(Response::new)
+    }
+
+    async fn list_library_files(
+        &self,
+        request: Request<pb::ListLibraryFilesRequest>,
+    ) -> Result<Response<pb::ListLibraryFilesResponse>, Status> {
+        let (tenant, options) = self.caller(&request)?;
+        tenant
+            .list_library_files(request.into_inner(), options)
+            .await
+            .map(Response::new)
+    }
+
+    async fn delete_library_file(
+        &self,
+        request: Request<pb::DeleteLibraryFileRequest>,
+    ) -> Result<Response<pb::DeleteLibraryFileResponse>, Status> {
+        let (tenant, options) = self.caller(&request)?;
+        tenant
+            .delete_library_file(request.into_inner(), options)
+            .await
+            .map(Response::new)
     }
 }

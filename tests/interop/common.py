@@ -347,6 +347,14 @@ def generate_stubs(out: Path):
         del sys.modules[name]
     pb2 = importlib.import_module("databricks.compute.v1.compute_pb2")
     pb2_grpc = importlib.import_module("databricks.compute.v1.compute_pb2_grpc")
+    # The package's messages live in several files (library.proto,
+    # library_files.proto, ...); Python does not re-export imported files, so
+    # their names are added to compute_pb2, where the checks look for them.
+    for path in sorted((out / "databricks" / "compute" / "v1").glob("*_pb2.py")):
+        module = importlib.import_module(f"databricks.compute.v1.{path.stem}")
+        for attr, value in vars(module).items():
+            if not attr.startswith("_") and not hasattr(pb2, attr):
+                setattr(pb2, attr, value)
     return pb2, pb2_grpc
 
 

@@ -10,6 +10,7 @@ mod all_statuses;
 mod clusters;
 mod errors;
 mod execution;
+mod files;
 mod libraries;
 mod library_statuses;
 mod results;

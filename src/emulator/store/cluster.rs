@@ -6,6 +6,7 @@ use serde_json::{Value, json};
 use crate::emulator::{
     catalogue,
     errors::ErrorResponse,
+    files::FileTree,
     library::Library,
     lifecycle::{ClusterState, LibraryStage},
 };
@@ -79,14 +80,14 @@ impl Cluster {
             });
     }
 
-    pub(super) fn step(&mut self) -> bool {
+    pub(super) fn step(&mut self, files: &FileTree) -> bool {
         let mut changed = false;
         // Libraries move only on a cluster that was running when the step began.
         if self.view.state == ClusterState::Running {
             for index in 0..self.libraries.len() {
                 let mut failure = Vec::new();
                 let next = self.libraries[index].stage.step(|| {
-                    self.resolve(index)
+                    self.resolve(index, files)
                         .map_err(|messages| failure = messages)
                         .is_ok()
                 });
@@ -106,9 +107,10 @@ impl Cluster {
 
     /// Whether library `index` installs; the catalogue decides, then a PyPI
     /// package clashes with another version requested earlier or still loaded.
-    fn resolve(&self, index: usize) -> Result<(), Vec<String>> {
+    fn resolve(&self, index: usize, files: &FileTree) -> Result<(), Vec<String>> {
         let library = &self.libraries[index].library;
         catalogue::resolve(library, &self.view.id)?;
+        catalogue::file_exists(library, &self.view.id, |path| files.is_file(path))?;
         let Library::Pypi(pypi) = library else {
             return Ok(());
         };

@@ -21,6 +21,7 @@ mod clusters;
 mod commands;
 mod contexts;
 mod execution;
+mod files;
 mod handle;
 mod leftovers;
 mod libraries;
