@@ -69,7 +69,12 @@ async fn events(
     if tokens {
         answer["total_count"] = json!(0);
         if next < total {
-            answer["next_page_token"] = json!(URL_SAFE_NO_PAD.encode(format!("offset:{next}")));
+            let token = URL_SAFE_NO_PAD.encode(format!("offset:{next}"));
+            // The Python SDK follows only `next_page`, so it gets one too.
+            let mut next_page = request.clone();
+            next_page.insert("page_token".into(), json!(token));
+            answer["next_page"] = Value::Object(next_page);
+            answer["next_page_token"] = json!(token);
         }
     } else {
         answer["total_count"] = json!(total);
