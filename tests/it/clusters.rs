@@ -681,3 +681,82 @@ async fn a_purged_cluster_is_not_found() {
     assert_eq!(gone.code(), Code::NotFound, "{gone:?}");
     app.stop_server().await;
 }
+
+/// Reads and the safe changes ride out faults that stop a request before
+/// Databricks acts (503), and a create rides out a 429: the journal shows
+/// each retry and the call succeeds.
+#[tokio::test]
+async fn cluster_calls_ride_out_transient_faults() {
+    let mut app = manual().await;
+    app.emulator()
+        .inject_fault("/api/2.1/clusters/get", Fault::Unavailable, 2);
+    get(&mut app, RUNNING).await.unwrap();
+    app.emulator()
+        .inject_fault("/api/2.1/clusters/list", Fault::Unavailable, 1);
+    app.client
+        .list_clusters(pb::ListClustersRequest::default())
+        .await
+        .unwrap();
+    app.emulator()
+        .inject_fault("/api/2.1/clusters/events", Fault::Unavailable, 1);
+    app.client
+        .cluster_events(pb::ClusterEventsRequest {
+            cluster_id: RUNNING.into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    app.emulator()
+        .inject_fault("/api/2.1/clusters/start", Fault::Unavailable, 1);
+    app.client
+        .start_cluster(pb::StartClusterRequest {
+            cluster_id: TERMINATED.into(),
+        })
+        .await
+        .unwrap();
+    app.emulator().inject_fault(
+        "/api/2.1/clusters/create",
+        Fault::TooManyRequests {
+            retry_after_secs: 0,
+        },
+        1,
+    );
+    create(&mut app, create_request("after-429")).await;
+    for (path, journal) in [
+        ("/api/2.1/clusters/list", vec![503, 200]),
+        ("/api/2.1/clusters/events", vec![503, 200]),
+        ("/api/2.1/clusters/start", vec![503, 200]),
+        ("/api/2.1/clusters/create", vec![429, 200]),
+    ] {
+        let seen: Vec<u16> = app.upstream_calls(path).iter().map(|c| c.status).collect();
+        assert_eq!(seen, journal, "{path}");
+    }
+    let gets: Vec<u16> = app
+        .upstream_calls("/api/2.1/clusters/get")
+        .iter()
+        .map(|c| c.status)
+        .collect();
+    assert_eq!(&gets[..3], [503, 503, 200]);
+    app.stop().await;
+}
+
+/// The caller's deadline bounds StartCluster's wait for a TERMINATING
+/// cluster: DEADLINE_EXCEEDED, and no start was sent.
+#[tokio::test]
+async fn start_gives_up_at_the_callers_deadline() {
+    let mut app = manual().await;
+    app.client
+        .terminate_cluster(pb::TerminateClusterRequest {
+            cluster_id: RUNNING.into(),
+        })
+        .await
+        .unwrap();
+    let mut request = tonic::Request::new(pb::StartClusterRequest {
+        cluster_id: RUNNING.into(),
+    });
+    request.set_timeout(std::time::Duration::from_millis(300));
+    let status = app.client.start_cluster(request).await.unwrap_err();
+    assert_eq!(status.code(), Code::DeadlineExceeded, "{status:?}");
+    assert!(app.upstream_calls("/api/2.1/clusters/start").is_empty());
+    app.stop().await;
+}
