@@ -174,3 +174,82 @@ async fn a_missing_cluster_is_not_found_and_nothing_is_started() {
     assert!(app.upstream_calls(START).is_empty());
     app.stop().await;
 }
+
+/// A start that loses a race: Databricks shows TERMINATED, refuses the start
+/// with INVALID_STATE (someone else started it), then shows PENDING. The
+/// call reads again and succeeds, with exactly one start sent.
+#[tokio::test]
+async fn an_invalid_state_start_reads_again_and_succeeds() {
+    use std::sync::{
+        Arc,
+        atomic::{AtomicUsize, Ordering},
+    };
+
+    use axum::{
+        Json, Router,
+        http::StatusCode,
+        routing::{get, post},
+    };
+    use serde_json::json;
+
+    let gets = Arc::new(AtomicUsize::new(0));
+    let starts = Arc::new(AtomicUsize::new(0));
+    let (read, sent) = (gets.clone(), starts.clone());
+    let router = Router::new()
+        .route(
+            "/api/2.1/clusters/get",
+            get(move || {
+                let state = if read.fetch_add(1, Ordering::SeqCst) == 0 { "TERMINATED" } else { "PENDING" };
+                async move { Json(json!({"cluster_id": "c1", "state": state})) }
+            }),
+        )
+        .route(
+            "/api/2.1/clusters/start",
+            post(move || {
+                sent.fetch_add(1, Ordering::SeqCst);
+                async {
+                    (
+                        StatusCode::BAD_REQUEST,
+                        Json(json!({"error_code": "INVALID_STATE", "message": "Cluster c1 is in unexpected state Pending."})),
+                    )
+                }
+            }),
+        );
+    let host = crate::helpers::spawn_canned_upstream(router).await;
+    let mut app = TestApp::spawn_against(&host, databricks_grpc::config::Secret::new("t")).await;
+    let answer = start(&mut app, "c1").await.unwrap();
+    assert!(
+        !answer.start_sent,
+        "the start that took effect was someone else's"
+    );
+    assert_eq!(answer.cluster.unwrap().raw_state, "PENDING");
+    assert_eq!(
+        (gets.load(Ordering::SeqCst), starts.load(Ordering::SeqCst)),
+        (2, 1)
+    );
+    app.stop_server().await;
+}
+
+/// ERROR cannot be started by anyone: FAILED_PRECONDITION, no start sent.
+#[tokio::test]
+async fn an_error_cluster_is_a_failed_precondition() {
+    use axum::{Json, Router, routing::get};
+    use serde_json::json;
+
+    let router = Router::new().route(
+        "/api/2.1/clusters/get",
+        get(|| async {
+            Json(json!({"cluster_id": "c1", "state": "ERROR", "state_message": "driver lost"}))
+        }),
+    );
+    let host = crate::helpers::spawn_canned_upstream(router).await;
+    let mut app = TestApp::spawn_against(&host, databricks_grpc::config::Secret::new("t")).await;
+    let status = start(&mut app, "c1").await.unwrap_err();
+    assert_eq!(status.code(), Code::FailedPrecondition);
+    assert!(
+        status.message().contains("ERROR (driver lost)"),
+        "{}",
+        status.message()
+    );
+    app.stop_server().await;
+}
