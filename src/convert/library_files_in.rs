@@ -15,7 +15,7 @@ use crate::proto::compute as pb;
 pub const MAX_FILE_NAME_BYTES: usize = 255;
 
 /// Largest page of ListLibraryFiles (the Files API's own cap).
-pub const MAX_LIST_PAGE: u32 = 1000;
+pub const MAX_FILE_LIST_PAGE: u32 = 1000;
 
 /// Where a library file lives, which decides the REST API used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,7 +59,7 @@ pub struct UploadHeader {
 pub struct ListRequest {
     /// The directory.
     pub directory: FileLocation,
-    /// Entries per page, 1..=[`MAX_LIST_PAGE`].
+    /// Entries per page, 1..=[`MAX_FILE_LIST_PAGE`].
     pub page_size: u32,
     /// The caller's page token.
     pub page_token: String,
@@ -114,10 +114,10 @@ pub fn list_request(request: &pb::ListLibraryFilesRequest) -> Result<ListRequest
     let page_size = match request.page_size {
         ..0 => {
             violations.add("page_size", "must not be negative");
-            MAX_LIST_PAGE
+            MAX_FILE_LIST_PAGE
         }
-        0 => MAX_LIST_PAGE,
-        size => u32::try_from(size).map_or(MAX_LIST_PAGE, |size| size.min(MAX_LIST_PAGE)),
+        0 => MAX_FILE_LIST_PAGE,
+        size => u32::try_from(size).map_or(MAX_FILE_LIST_PAGE, |size| size.min(MAX_FILE_LIST_PAGE)),
     };
     violations.check_length("page_token", &request.page_token, MAX_PAGE_TOKEN_BYTES);
     violations.finish(())?;

@@ -14,7 +14,8 @@
 //! and the [`EmulatorHandle`]), `state` (shared state and pace), `store` (clusters and
 //! libraries), `lifecycle` (the pure state machine), `catalogue` (what
 //! resolves), `library` (a library specification: read, kept, reported),
-//! `libraries` and `clusters` (handlers), `files` (volumes, workspace files
+//! `libraries` and `clusters` (handlers; with `cluster_changes`,
+//! `cluster_events` and `cluster_catalogue`), `files` (volumes, workspace files
 //! and DBFS, whose tree library installs consult), `execution` (1.2
 //! contexts and commands, with their processes), `request` (body parsing),
 //! `auth`, `journal` (middleware) and `errors` (error bodies).
@@ -23,6 +24,9 @@ use axum::{Router, middleware};
 
 mod auth;
 mod catalogue;
+mod cluster_catalogue;
+mod cluster_changes;
+mod cluster_events;
 mod clusters;
 mod config;
 mod errors;

@@ -57,8 +57,10 @@ struct Workspace {
 impl EmulatorState {
     /// A fresh workspace with the two seeded clusters.
     pub fn new(config: EmulatorConfig) -> Self {
+        let mut store = Store::seeded();
+        store.seed_clusters(config.seeded_clusters);
         let workspace = Workspace {
-            store: Store::seeded(),
+            store,
             timed_steps: 0,
         };
         let inner = Inner {
@@ -131,6 +133,12 @@ impl EmulatorState {
     /// `/Workspace/...` or `dbfs:/...`), if there is one.
     pub fn stored_file(&self, path: &str) -> Option<Vec<u8>> {
         self.lock().store.files.file_bytes(path)
+    }
+
+    /// Adds `count` clusters for listing tests (see
+    /// [`EmulatorConfig::with_seeded_clusters`]).
+    pub fn seed_clusters(&self, count: usize) {
+        self.lock().store.seed_clusters(count);
     }
 
     /// How many execution-context processes are alive.

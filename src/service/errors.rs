@@ -14,6 +14,7 @@ use tonic_types::{ErrorDetails, StatusExt};
 use tracing::warn;
 
 use super::{
+    clusters::ClusterNotStartable,
     coalesce::DeadlinePassed,
     library_files::LibraryFileInUse,
     pagination::UnreadableSnapshot,
@@ -22,7 +23,7 @@ use super::{
     upload_spool::{SpoolFailed, TooLargeForDestination},
 };
 use crate::{
-    convert::InvalidRequest,
+    convert::{ClusterTargetUnreachable, InvalidRequest},
     databricks::{ApiError, Error},
     managed_contexts::{ContextStartFailed, ContextStartTimedOut},
 };
@@ -143,6 +144,40 @@ impl From<SpoolFailed> for Status {
     }
 }
 
+// === impl From<ClusterNotStartable> ===
+
+impl From<ClusterNotStartable> for Status {
+    fn from(error: ClusterNotStartable) -> Self {
+        local_status(
+            Code::FailedPrecondition,
+            "CLUSTER_NOT_STARTABLE",
+            error.to_string(),
+        )
+    }
+}
+
+// === impl From<ClusterTargetUnreachable> ===
+
+impl From<ClusterTargetUnreachable> for Status {
+    fn from(error: ClusterTargetUnreachable) -> Self {
+        let metadata = HashMap::from([
+            ("cluster_id".to_owned(), error.cluster_id.clone()),
+            ("state".to_owned(), error.state.clone()),
+            (
+                "termination_code".to_owned(),
+                error.termination_code.clone(),
+            ),
+            (
+                "termination_type".to_owned(),
+                error.termination_type.clone(),
+            ),
+        ]);
+        let mut details = ErrorDetails::new();
+        details.set_error_info("CLUSTER_TARGET_UNREACHABLE", LOCAL_DOMAIN, metadata);
+        Status::with_error_details(Code::FailedPrecondition, error.to_string(), details)
+    }
+}
+
 // === impl From<Error> ===
 
 impl From<Error> for Status {
@@ -252,7 +287,7 @@ pub const CALLER_CREDENTIALS_REQUIRED: &str = "this server forwards each caller'
 /// The gRPC code for a Databricks error: `error_code` first, then HTTP status.
 pub fn code_for(error: &ApiError) -> Code {
     match error.error_code.as_str() {
-        "INVALID_PARAMETER_VALUE" if error.message.contains("does not exist") => Code::NotFound,
+        "INVALID_PARAMETER_VALUE" if names_a_gone_cluster(&error.message) => Code::NotFound,
         "INVALID_PARAMETER_VALUE" | "MALFORMED_REQUEST" | "BAD_REQUEST" => Code::InvalidArgument,
         "INVALID_STATE" => Code::FailedPrecondition,
         "RESOURCE_DOES_NOT_EXIST" | "NOT_FOUND" | "ENDPOINT_NOT_FOUND" => Code::NotFound,
@@ -265,6 +300,15 @@ pub fn code_for(error: &ApiError) -> Code {
         "DATA_LOSS" => Code::DataLoss,
         _ => code_for_http_status(error.http_status),
     }
+}
+
+/// The two ways `clusters/get` (and calls about a cluster) say "no such
+/// cluster" with a 400: `Cluster X does not exist`, and `Cannot access cluster
+/// X that was terminated or unpinned more than 30 days ago` (a purged one).
+fn names_a_gone_cluster(message: &str) -> bool {
+    message.contains("does not exist")
+        || (message.starts_with("Cannot access cluster")
+            && message.contains("terminated or unpinned more than"))
 }
 
 /// REST 1.2 errors such as `{"error": "ContextNotFound: ..."}` name the

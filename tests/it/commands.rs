@@ -7,7 +7,7 @@ use databricks_grpc::proto::compute::{
 use tokio_stream::StreamExt;
 use tonic::{Code, Streaming, transport::Channel};
 
-use crate::helpers::{RUNNING, TERMINATED, TestApp};
+use crate::helpers::{RUNNING, TERMINATED, TestApp, eventually};
 
 /// Starts `command` on the running cluster, in `context_id` or (when empty)
 /// a managed context.
@@ -158,9 +158,13 @@ async fn cancelling_a_sleep_interrupts_it_and_ends_cancelled() {
             .as_nanos()
     ));
     let marker_path = marker.display().to_string();
+    // The code says when it is inside the `try` (RUNNING only means the
+    // driver took it): a cancel before that would interrupt it elsewhere.
+    let inside = std::path::PathBuf::from(format!("{marker_path}.inside"));
+    let inside_path = inside.display().to_string();
     let code = format!(
-        "import time\ntry:\n    time.sleep(60)\nexcept KeyboardInterrupt:\n    \
-         open({marker_path:?}, 'w').write('interrupted')\n    raise"
+        "import time\ntry:\n    open({inside_path:?}, 'w').write('in')\n    time.sleep(60)\n\
+         except KeyboardInterrupt:\n    open({marker_path:?}, 'w').write('interrupted')\n    raise"
     );
     let started = execute(&mut app, Language::Python, &code, "").await;
     let mut updates = open_stream(&mut app.client, &started).await;
@@ -171,6 +175,7 @@ async fn cancelling_a_sleep_interrupts_it_and_ends_cancelled() {
             break;
         }
     }
+    eventually("the code to be inside its try block", || inside.exists()).await;
     app.client
         .cancel_command(pb::CancelCommandRequest {
             cluster_id: RUNNING.into(),
@@ -188,6 +193,7 @@ async fn cancelling_a_sleep_interrupts_it_and_ends_cancelled() {
     assert_eq!(last.outcome, CommandOutcome::Cancelled as i32);
     let written = std::fs::read_to_string(&marker);
     let _ = std::fs::remove_file(&marker);
+    let _ = std::fs::remove_file(&inside);
     assert_eq!(
         written.ok().as_deref(),
         Some("interrupted"),

@@ -110,10 +110,13 @@ fn list_pages() {
         page_size,
         page_token: String::new(),
     };
-    assert_eq!(list_request(&request(0)).unwrap().page_size, MAX_LIST_PAGE);
+    assert_eq!(
+        list_request(&request(0)).unwrap().page_size,
+        MAX_FILE_LIST_PAGE
+    );
     assert_eq!(
         list_request(&request(5000)).unwrap().page_size,
-        MAX_LIST_PAGE
+        MAX_FILE_LIST_PAGE
     );
     assert_eq!(list_request(&request(7)).unwrap().page_size, 7);
     assert_eq!(refused_field(list_request(&request(-1))).0, "page_size");

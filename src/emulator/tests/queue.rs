@@ -54,13 +54,22 @@ async fn cancelling_a_sleep_interrupts_it_and_keeps_the_context() {
         std::process::id(),
         sleep_marker_suffix()
     ));
+    // The code says when it is inside the `try` (Running only means the
+    // driver took it): a cancel before that would interrupt it elsewhere.
+    let inside = marker.with_extension("inside");
     let code = format!(
-        "import time\ntry:\n    time.sleep(60)\nexcept KeyboardInterrupt:\n    \
-         open({:?}, 'w').write('interrupted')\n    raise",
+        "import time\ntry:\n    open({:?}, 'w').write('in')\n    time.sleep(60)\n\
+         except KeyboardInterrupt:\n    open({:?}, 'w').write('interrupted')\n    raise",
+        inside.display().to_string(),
         marker.display().to_string()
     );
     let sleep = emu.execute(&context, "python", &code).await;
     emu.wait_command(&context, &sleep, &["Running"]).await;
+    eventually("the code to be inside its try block", || {
+        let inside = inside.exists();
+        async move { inside.then_some(()) }
+    })
+    .await;
     let (status, body) = emu.cancel(&context, &sleep).await;
     assert_eq!((status, body), (StatusCode::OK, json!({"id": sleep})));
     let seen = emu
@@ -68,6 +77,7 @@ async fn cancelling_a_sleep_interrupts_it_and_keeps_the_context() {
         .await;
     let written = std::fs::read_to_string(&marker);
     let _ = std::fs::remove_file(&marker);
+    let _ = std::fs::remove_file(&inside);
     assert_eq!(
         written.ok().as_deref(),
         Some("interrupted"),
