@@ -12,6 +12,7 @@ mod deadline;
 pub mod errors;
 mod lasting;
 mod libraries;
+mod library_sets;
 pub mod pagination;
 mod shutdown;
 pub mod snapshots;
