@@ -1,12 +1,11 @@
-//! Libraries API 2.0 and the cluster read it needs, on [`Client`].
+//! Libraries API 2.0 on [`Client`].
 
 use tracing::instrument;
 
 use super::{
     CallOptions, Client, Error,
     models::{
-        AllClusterStatuses, ClusterDetails, ClusterIdRequest, ClusterLibraryStatuses, ClusterSink,
-        EachCluster, LibrariesRequest,
+        AllClusterStatuses, ClusterLibraryStatuses, ClusterSink, EachCluster, LibrariesRequest,
     },
     retry::Resend,
 };
@@ -85,23 +84,5 @@ impl Client {
             .get("/api/2.0/libraries/all-cluster-statuses", &[], options)
             .await?;
         Ok(sink)
-    }
-
-    /// `GET /api/2.0/clusters/get?cluster_id=`.
-    #[instrument(skip_all, fields(cluster_id = %excerpt(cluster_id)))]
-    pub async fn get_cluster(
-        &self,
-        cluster_id: &str,
-        options: CallOptions,
-    ) -> Result<ClusterDetails, Error> {
-        let request = ClusterIdRequest {
-            cluster_id: cluster_id.to_owned(),
-        };
-        self.get(
-            "/api/2.0/clusters/get",
-            &[("cluster_id", &request.cluster_id)],
-            options,
-        )
-        .await
     }
 }

@@ -3,6 +3,7 @@
 mod auth;
 pub mod body;
 pub mod client;
+mod clusters_api;
 pub mod error;
 mod execution_api;
 mod libraries_api;

@@ -1,6 +1,6 @@
 //! Serde types for the Databricks REST wire format, shared by the REST client
-//! and the emulator: `libraries.rs` (Libraries API 2.0 and the cluster fields
-//! we read), `execution.rs` (REST API 1.2 contexts and commands) and
+//! and the emulator: `libraries.rs` (Libraries API 2.0), `clusters.rs` (Clusters
+//! API 2.1), `execution.rs` (REST API 1.2 contexts and commands) and
 //! `errors.rs` (error bodies).
 //!
 //! Golden wire tests in `tests/` (one file per family) read and write literal
@@ -8,6 +8,7 @@
 //! optionality fails a test even where both sides of the wire agree.
 
 mod all_statuses;
+mod clusters;
 mod errors;
 mod execution;
 mod libraries;
@@ -16,12 +17,17 @@ mod reported_library;
 mod tests;
 
 pub use all_statuses::{ClusterSink, EachCluster};
+pub use clusters::{
+    Autoscale, ClusterDetails, ClusterEvent, ClusterEventsRequest, ClusterEventsResponse,
+    ClusterIdRequest, ClusterSpec, CreateClusterRequest, CreateClusterResponse, EditClusterRequest,
+    ListClustersQuery, ListClustersResponse, ResizeClusterRequest, StringMap, TerminationReason,
+};
 pub use errors::{ApiErrorBody, ErrorCode};
 pub use execution::{
     CommandRequest, CommandStatusResponse, ContextRequest, ContextStatusResponse,
     CreateContextRequest, ExecuteCommandRequest, IdResponse, Results,
 };
 pub use libraries::{
-    AllClusterStatuses, ClusterDetails, ClusterIdRequest, ClusterLibraryStatuses, CranLibrary,
-    LibrariesRequest, Library, LibraryFullStatus, MavenLibrary, PyPiLibrary, ReportedLibrary,
+    AllClusterStatuses, ClusterLibraryStatuses, CranLibrary, LibrariesRequest, Library,
+    LibraryFullStatus, MavenLibrary, PyPiLibrary, ReportedLibrary,
 };

@@ -14,8 +14,8 @@ use tonic_types::{ErrorDetails, StatusExt};
 use tracing::warn;
 
 use super::{
-    coalesce::DeadlinePassed, pagination::UnreadableSnapshot, shutdown::ShuttingDown,
-    tenants::CallerTableFull,
+    clusters::ClusterNotStartable, coalesce::DeadlinePassed, pagination::UnreadableSnapshot,
+    shutdown::ShuttingDown, tenants::CallerTableFull,
 };
 use crate::{
     convert::InvalidRequest,
@@ -99,6 +99,18 @@ impl From<CallerTableFull> for Status {
         // No wait to suggest: a slot frees when some caller's state ends.
         details.set_retry_info(None);
         Status::with_error_details(Code::ResourceExhausted, error.to_string(), details)
+    }
+}
+
+// === impl From<ClusterNotStartable> ===
+
+impl From<ClusterNotStartable> for Status {
+    fn from(error: ClusterNotStartable) -> Self {
+        local_status(
+            Code::FailedPrecondition,
+            "CLUSTER_NOT_STARTABLE",
+            error.to_string(),
+        )
     }
 }
 
@@ -211,7 +223,7 @@ pub const CALLER_CREDENTIALS_REQUIRED: &str = "this server forwards each caller'
 /// The gRPC code for a Databricks error: `error_code` first, then HTTP status.
 pub fn code_for(error: &ApiError) -> Code {
     match error.error_code.as_str() {
-        "INVALID_PARAMETER_VALUE" if error.message.contains("does not exist") => Code::NotFound,
+        "INVALID_PARAMETER_VALUE" if names_a_gone_cluster(&error.message) => Code::NotFound,
         "INVALID_PARAMETER_VALUE" | "MALFORMED_REQUEST" | "BAD_REQUEST" => Code::InvalidArgument,
         "INVALID_STATE" => Code::FailedPrecondition,
         "RESOURCE_DOES_NOT_EXIST" | "NOT_FOUND" | "ENDPOINT_NOT_FOUND" => Code::NotFound,
@@ -224,6 +236,15 @@ pub fn code_for(error: &ApiError) -> Code {
         "DATA_LOSS" => Code::DataLoss,
         _ => code_for_http_status(error.http_status),
     }
+}
+
+/// The two ways `clusters/get` (and calls about a cluster) say "no such
+/// cluster" with a 400: `Cluster X does not exist`, and `Cannot access cluster
+/// X that was terminated or unpinned more than 30 days ago` (a purged one).
+fn names_a_gone_cluster(message: &str) -> bool {
+    message.contains("does not exist")
+        || (message.starts_with("Cannot access cluster")
+            && message.contains("terminated or unpinned more than"))
 }
 
 /// REST 1.2 errors such as `{"error": "ContextNotFound: ..."}` name the

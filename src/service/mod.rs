@@ -4,7 +4,12 @@
 //! the only error → `Status` mapping.
 
 mod caller_key;
+// Used by the Clusters RPCs and ApplyLibraries, wired in the next commits.
+#[allow(dead_code)]
+mod cluster_locks;
 mod cluster_watch;
+#[allow(dead_code)]
+mod clusters;
 mod coalesce;
 mod commands;
 mod contexts;

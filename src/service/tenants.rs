@@ -29,6 +29,7 @@ use tracing::{Instrument, debug};
 use super::{
     ServiceOptions,
     caller_key::{CallerKey, caller_authorization},
+    cluster_locks::{ClusterGuard, ClusterLocks},
     snapshots,
 };
 use crate::{
@@ -67,6 +68,12 @@ pub(super) struct Tenant {
     pub(super) contexts: Arc<ManagedContexts>,
     pub(super) commands: Hub<CommandRequest, pb::Command>,
     pub(super) clusters: Hub<String, pb::WatchClusterStatusResponse>,
+    /// One table for every tenant of the service: see `cluster_locks.rs`.
+    #[allow(dead_code)] // Used by the Clusters RPCs in the next commit.
+    cluster_locks: Arc<ClusterLocks>,
+    /// How often a wait for a cluster state reads the cluster again.
+    #[allow(dead_code)] // Used by the Clusters RPCs in the next commit.
+    pub(super) poll: crate::hub::Backoff,
 }
 
 /// The tenants of one service.
@@ -80,6 +87,7 @@ pub(super) enum Tenants {
         options: ServiceOptions,
         max_callers: usize,
         callers: Mutex<HashMap<CallerKey, Caller>>,
+        cluster_locks: Arc<ClusterLocks>,
     },
 }
 
@@ -92,8 +100,15 @@ pub(super) struct Caller {
 // === impl Tenant ===
 
 impl Tenant {
-    fn new(client: Client, caller: Option<CallerKey>, options: ServiceOptions) -> Self {
+    fn new(
+        client: Client,
+        caller: Option<CallerKey>,
+        options: ServiceOptions,
+        cluster_locks: Arc<ClusterLocks>,
+    ) -> Self {
         Self {
+            cluster_locks,
+            poll: options.poll,
             contexts: Arc::new(ManagedContexts::new(
                 client.clone(),
                 options.context_idle_timeout,
@@ -111,6 +126,13 @@ impl Tenant {
     /// with one credential reaches a caller with another.
     pub(super) fn caller_key(&self) -> Option<&CallerKey> {
         self.caller.as_ref()
+    }
+
+    /// Waits until no other operation changes `cluster_id` (for any caller
+    /// of this service), then holds it until the guard drops.
+    #[allow(dead_code)] // Used by the Clusters RPCs in the next commit.
+    pub(super) async fn lock_cluster(&self, cluster_id: &str) -> ClusterGuard {
+        self.cluster_locks.lock(cluster_id).await
     }
 
     pub(super) fn active_poll_loops(&self) -> usize {
@@ -137,15 +159,17 @@ impl Tenants {
     /// Shared when `client` has credentials of its own; per caller, for at
     /// most `max_callers` callers at once, when it is a pass-through client.
     pub(super) fn new(client: Client, options: ServiceOptions, max_callers: usize) -> Self {
+        let cluster_locks = Arc::new(ClusterLocks::default());
         if client.is_pass_through() {
             Self::PerCaller {
                 base: client,
                 options,
                 max_callers,
                 callers: Mutex::default(),
+                cluster_locks,
             }
         } else {
-            Self::Shared(Arc::new(Tenant::new(client, None, options)))
+            Self::Shared(Arc::new(Tenant::new(client, None, options, cluster_locks)))
         }
     }
 
@@ -154,14 +178,15 @@ impl Tenants {
     /// sees. A call that will keep state asks [`Tenants::lasting`] or
     /// [`Tenants::keep`] for the caller's registered tenant instead.
     pub(super) fn for_call(&self, metadata: &MetadataMap) -> Result<Arc<Tenant>, Status> {
-        let (base, options, callers) = match self {
+        let (base, options, callers, cluster_locks) = match self {
             Self::Shared(tenant) => return Ok(tenant.clone()),
             Self::PerCaller {
                 base,
                 options,
                 callers,
+                cluster_locks,
                 ..
-            } => (base, options, callers),
+            } => (base, options, callers, cluster_locks),
         };
         let authorization = caller_authorization(metadata)?;
         let key = CallerKey::of(&authorization);
@@ -169,7 +194,12 @@ impl Tenants {
             return Ok(tenant);
         }
         let client = base.for_caller(authorization);
-        Ok(Arc::new(Tenant::new(client, Some(key), *options)))
+        Ok(Arc::new(Tenant::new(
+            client,
+            Some(key),
+            *options,
+            cluster_locks.clone(),
+        )))
     }
 
     /// The tenant that already keeps state for `tenant`'s caller: the shared

@@ -1,5 +1,4 @@
-//! Libraries API 2.0 wire types, and the fields of the 2.0 cluster calls this
-//! crate reads.
+//! Libraries API 2.0 wire types.
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -111,28 +110,4 @@ pub struct AllClusterStatuses {
     /// Library statuses per cluster.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub statuses: Vec<ClusterLibraryStatuses>,
-}
-
-/// The fields of `GET /api/2.0/clusters/get` this crate reads.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ClusterDetails {
-    /// The cluster.
-    pub cluster_id: String,
-    /// Display name.
-    #[serde(default)]
-    pub cluster_name: String,
-    /// Raw state string, e.g. `RUNNING`, `TERMINATED`.
-    #[serde(default)]
-    pub state: String,
-    /// Why the cluster is in its state, when Databricks says.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub state_message: String,
-}
-
-/// Body of `POST /api/2.0/clusters/start`, `restart`, `delete` and the query of
-/// `clusters/get`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ClusterIdRequest {
-    /// The cluster.
-    pub cluster_id: String,
 }

@@ -232,3 +232,44 @@ fn a_full_caller_table_is_resource_exhausted_with_retry_info() {
     assert_eq!(info.domain, LOCAL_DOMAIN);
     assert!(details.retry_info().is_some(), "callers may try again");
 }
+
+/// The three spellings of "no such cluster" (user-pain.md rule 2) are all
+/// NOT_FOUND; other 400s that merely mention a cluster stay INVALID_ARGUMENT.
+#[test]
+fn every_spelling_of_a_gone_cluster_is_not_found() {
+    for (status, body) in [
+        (
+            400,
+            r#"{"error_code":"INVALID_PARAMETER_VALUE","message":"Cluster 0101-120000-abcd1234 does not exist"}"#,
+        ),
+        (
+            400,
+            r#"{"error_code":"INVALID_PARAMETER_VALUE","message":"Cannot access cluster 0101-120000-abcd1234 that was terminated or unpinned more than 30 days ago."}"#,
+        ),
+        (
+            404,
+            r#"{"error_code":"RESOURCE_DOES_NOT_EXIST","message":"Cluster 0101-120000-abcd1234 does not exist"}"#,
+        ),
+    ] {
+        assert_eq!(code_for(&api(status, body)), Code::NotFound, "{body}");
+    }
+    let other = api(
+        400,
+        r#"{"error_code":"INVALID_PARAMETER_VALUE","message":"Cannot access cluster x: num_workers must be positive"}"#,
+    );
+    assert_eq!(code_for(&other), Code::InvalidArgument);
+}
+
+#[test]
+fn a_cluster_that_cannot_be_started_is_a_failed_precondition() {
+    let status = Status::from(ClusterNotStartable {
+        cluster_id: "c".into(),
+        state: "ERROR".into(),
+        state_message: "driver lost".into(),
+    });
+    assert_eq!(status.code(), Code::FailedPrecondition);
+    assert_eq!(
+        status.message(),
+        "cluster c is ERROR (driver lost), so it cannot be started"
+    );
+}
