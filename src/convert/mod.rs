@@ -7,6 +7,7 @@ mod commands_in;
 mod commands_out;
 mod libraries_in;
 mod libraries_out;
+mod library_sets_in;
 mod limits;
 mod results_limit;
 mod text;
@@ -18,7 +19,11 @@ pub use commands_in::{
 };
 pub use commands_out::{command, context_status, is_terminal};
 pub use libraries_in::{cluster_id, libraries_request};
-pub use libraries_out::{cluster_library_statuses, library_full_status};
+pub use libraries_out::{cluster_library_statuses, library_full_status, library_out};
+pub use library_sets_in::{
+    ApplyLibraries, MAX_LIBRARY_SET, MAX_REPLACE_CLUSTERS, ReplaceLibrary, ReplaceTargets, Restart,
+    apply_libraries, replace_library,
+};
 pub(crate) use limits::too_long;
 pub use limits::{MAX_ID_BYTES, MAX_NAME_BYTES, MAX_PAGE_TOKEN_BYTES, MAX_PATH_BYTES};
 pub use results_limit::{CUT_BY_DATABRICKS, MAX_RESULTS_BYTES};

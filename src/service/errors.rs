@@ -14,8 +14,8 @@ use tonic_types::{ErrorDetails, StatusExt};
 use tracing::warn;
 
 use super::{
-    clusters::ClusterNotStartable, coalesce::DeadlinePassed, pagination::UnreadableSnapshot,
-    shutdown::ShuttingDown, tenants::CallerTableFull,
+    clusters::ClusterNotStartable, coalesce::DeadlinePassed, library_sets::LibrariesFailed,
+    pagination::UnreadableSnapshot, shutdown::ShuttingDown, tenants::CallerTableFull,
 };
 use crate::{
     convert::InvalidRequest,
@@ -109,6 +109,18 @@ impl From<ClusterNotStartable> for Status {
         local_status(
             Code::FailedPrecondition,
             "CLUSTER_NOT_STARTABLE",
+            error.to_string(),
+        )
+    }
+}
+
+// === impl From<LibrariesFailed> ===
+
+impl From<LibrariesFailed> for Status {
+    fn from(error: LibrariesFailed) -> Self {
+        local_status(
+            Code::FailedPrecondition,
+            "LIBRARY_INSTALL_FAILED",
             error.to_string(),
         )
     }

@@ -1,10 +1,18 @@
 //! Declarative library sets: ApplyLibraries (one cluster to a desired set)
-//! and ReplaceLibrary (one library's new version across clusters). The pure
-//! parts are [`identity`] (when two specs are versions of one library) and
-//! [`plan`] (what to install, uninstall and restart).
+//! and ReplaceLibrary (one library's new version across clusters).
+//!
+//! - [`identity`]: when two specifications are versions of one library.
+//! - [`plan`]: what to install, uninstall and keep, and whether to restart.
+//! - `steps.rs`: the reads and calls both RPCs make on one cluster.
+//! - `apply.rs`, `replace.rs`: the two RPCs; `settle.rs`: ApplyLibraries'
+//!   wait for the libraries it touched; `describe.rs`: the messages.
 
-// Used by the RPCs that follow; until then only by their tests.
-#[allow(dead_code)]
+mod apply;
+mod describe;
 mod identity;
-#[allow(dead_code)]
 mod plan;
+mod replace;
+mod settle;
+mod steps;
+
+pub(crate) use settle::LibrariesFailed;

@@ -306,4 +306,25 @@ impl pb::compute_service_server::ComputeService for ComputeService {
         let updates = tenant.stream_command(request.into_inner())?;
         Ok(Response::new(self.stop.guard(updates)))
     }
+    type ApplyLibrariesStream = ResponseStream<pb::ApplyLibrariesResponse>;
+
+    async fn apply_libraries(
+        &self,
+        request: Request<pb::ApplyLibrariesRequest>,
+    ) -> Result<Response<Self::ApplyLibrariesStream>, Status> {
+        let (tenant, options) = self.caller(&request)?;
+        let progress = tenant.apply_libraries(request.into_inner(), options)?;
+        Ok(Response::new(self.stop.guard(progress)))
+    }
+
+    type ReplaceLibraryStream = ResponseStream<pb::ReplaceLibraryResponse>;
+
+    async fn replace_library(
+        &self,
+        request: Request<pb::ReplaceLibraryRequest>,
+    ) -> Result<Response<Self::ReplaceLibraryStream>, Status> {
+        let (tenant, options) = self.caller(&request)?;
+        let progress = tenant.replace_library(request.into_inner(), options)?;
+        Ok(Response::new(self.stop.guard(progress)))
+    }
 }
