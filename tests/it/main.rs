@@ -23,6 +23,7 @@ mod faults;
 mod helpers;
 mod large_workspace;
 mod libraries;
+mod library_sets;
 mod passthrough;
 mod plugin;
 mod quiet_blips;
