@@ -109,6 +109,8 @@ fn status_name(message: &pb::ApplyLibrariesResponse, library: &pb::Library) -> O
 #[tokio::test]
 async fn seed_scenario_replaces_the_jar_with_one_restart_and_is_idempotent() {
     let mut app = TestApp::spawn().await;
+    // Someone else's library: foreign, never changed.
+    app.install(RUNNING, vec![pypi("requests")]).await;
     // First apply: both install, nothing to restart.
     let first = run_ok(
         &mut app,
@@ -118,8 +120,9 @@ async fn seed_scenario_replaces_the_jar_with_one_restart_and_is_idempotent() {
     let plan = first[0].plan.clone().unwrap();
     assert_eq!(plan.install, [jar(V1), pypi(PYPI)]);
     assert!(plan.uninstall.is_empty() && plan.unchanged.is_empty());
-    // The emulator's library for all clusters is foreign.
-    assert_eq!(plan.foreign.len(), 1, "{plan:?}");
+    // The other caller's library and the one for all clusters are foreign.
+    assert_eq!(plan.foreign.len(), 2, "{plan:?}");
+    assert_eq!(plan.foreign[0], pypi("requests"));
     let last = first.last().unwrap();
     assert_eq!(status_name(last, &jar(V1)), Some(S::Installed));
     assert_eq!(status_name(last, &pypi(PYPI)), Some(S::Installed));
@@ -167,6 +170,8 @@ async fn seed_scenario_replaces_the_jar_with_one_restart_and_is_idempotent() {
         "v1 gone after the restart"
     );
     assert_eq!(status_name(last, &pypi(PYPI)), Some(S::Installed));
+    assert_eq!(status_name(last, &pypi("requests")), Some(S::Installed));
+    assert_eq!(second[0].plan.as_ref().unwrap().foreign[0], pypi("requests"));
 
     // Third apply, the same set: no install, uninstall or restart call.
     let before = mutating_calls(&app);
