@@ -171,7 +171,10 @@ async fn seed_scenario_replaces_the_jar_with_one_restart_and_is_idempotent() {
     );
     assert_eq!(status_name(last, &pypi(PYPI)), Some(S::Installed));
     assert_eq!(status_name(last, &pypi("requests")), Some(S::Installed));
-    assert_eq!(second[0].plan.as_ref().unwrap().foreign[0], pypi("requests"));
+    assert_eq!(
+        second[0].plan.as_ref().unwrap().foreign[0],
+        pypi("requests")
+    );
 
     // Third apply, the same set: no install, uninstall or restart call.
     let before = mutating_calls(&app);
@@ -318,6 +321,42 @@ async fn an_unknown_cluster_is_not_found_and_changes_nothing() {
     assert!(messages.is_empty());
     assert_eq!(status.unwrap().code(), Code::NotFound);
     assert_eq!(mutating_calls(&app), 0);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn an_apply_waits_for_the_one_in_progress_on_the_same_cluster() {
+    let mut app = TestApp::spawn().await;
+    let mut first = app
+        .client
+        .apply_libraries(apply(vec![jar(V1)], vec![], RestartPolicy::Never))
+        .await
+        .unwrap()
+        .into_inner();
+    // Once the first has made its install call it waits for v1 to settle,
+    // holding the cluster's lock.
+    while first.message().await.unwrap().unwrap().stage != ApplyStage::Installed as i32 {}
+    let mut client = app.client.clone();
+    let second = tokio::spawn(async move {
+        let request = apply(vec![jar(V2)], vec![jar(V1)], RestartPolicy::Never);
+        let mut stream = client.apply_libraries(request).await.unwrap().into_inner();
+        let mut messages = Vec::new();
+        while let Some(message) = stream.message().await.unwrap() {
+            messages.push(message);
+        }
+        messages
+    });
+    let mut last = None;
+    while let Some(message) = first.message().await.unwrap() {
+        last = Some(message);
+    }
+    // The second changed nothing while the first was still at work...
+    let last = last.unwrap();
+    assert_eq!(status_name(&last, &jar(V1)), Some(S::Installed), "{last:?}");
+    assert_eq!(status_name(&last, &jar(V2)), None, "{last:?}");
+    // ...and planned only after it: it found v1 installed, to replace.
+    let second = second.await.unwrap();
+    assert_eq!(second[0].plan.as_ref().unwrap().uninstall, [jar(V1)]);
     app.stop().await;
 }
 

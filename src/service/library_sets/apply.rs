@@ -38,6 +38,9 @@ const PROGRESS_BUFFER: usize = 16;
 pub(super) struct Progress {
     sender: mpsc::Sender<Result<pb::ApplyLibrariesResponse, Status>>,
     plan: Option<pb::LibraryPlan>,
+    /// A caller that stops reading without leaving must not hold the
+    /// cluster's lock past its deadline: sends give up then.
+    deadline: Deadline,
 }
 
 // === impl Progress ===
@@ -62,7 +65,7 @@ impl Progress {
             stage: stage as i32,
         };
         // A caller that left is noticed by `is_closed`; nothing to do here.
-        let _ = self.sender.send(Ok(response)).await;
+        let _ = tokio::time::timeout_at(self.deadline.at(), self.sender.send(Ok(response))).await;
     }
 
     /// A WAITING message.
@@ -77,7 +80,7 @@ impl Progress {
     }
 
     async fn fail(&self, status: Status) {
-        let _ = self.sender.send(Err(status)).await;
+        let _ = tokio::time::timeout_at(self.deadline.at(), self.sender.send(Err(status))).await;
     }
 }
 
@@ -98,7 +101,11 @@ impl Tenant {
         let deadline = Deadline::of(options);
         tokio::spawn(
             async move {
-                let mut progress = Progress { sender, plan: None };
+                let mut progress = Progress {
+                    sender,
+                    plan: None,
+                    deadline,
+                };
                 if let Err(status) = self.run_apply(&valid, deadline, &mut progress).await {
                     progress.fail(status).await;
                 }

@@ -50,6 +50,11 @@ impl Deadline {
         })
     }
 
+    /// The instant itself.
+    pub(super) fn at(self) -> Instant {
+        self.0
+    }
+
     /// True when waiting `wait` more would pass the deadline.
     pub(super) fn passed_after(self, wait: Duration) -> bool {
         Instant::now() + wait >= self.0
