@@ -12,8 +12,11 @@ use crate::helpers::{RUNNING, TERMINATED, TestApp, pypi};
 
 mod replace;
 
-pub(crate) const V1: &str = "/Volumes/main/default/libs/etl-1.0.0-aaaaaaaaaaaa.jar";
-pub(crate) const V2: &str = "/Volumes/main/default/libs/etl-1.0.0-bbbbbbbbbbbb.jar";
+// Versioned names as UploadLibrary writes them. Cloud URIs rather than
+// /Volumes paths: the emulator fails a /Volumes or /Workspace library whose
+// file is not in its tree, and these tests do not upload.
+pub(crate) const V1: &str = "s3://ci-artifacts/libs/etl-1.0.0-aaaaaaaaaaaa.jar";
+pub(crate) const V2: &str = "s3://ci-artifacts/libs/etl-1.0.0-bbbbbbbbbbbb.jar";
 const PYPI: &str = "simplejson==3.19.2";
 
 /// Upstream calls that change something.

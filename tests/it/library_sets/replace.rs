@@ -9,7 +9,8 @@ use crate::helpers::{RUNNING, TestApp};
 
 /// What `seed_workspace` installs as library 1 on every workspace cluster.
 const OLD: &str = "/Volumes/main/default/jars/lib-001-1.0.0.jar";
-const NEW: &str = "/Volumes/main/default/jars/lib-001-2.0.0-cccccccccccc.jar";
+/// The new build, under another directory: identity ignores it.
+const NEW: &str = "s3://ci-artifacts/jars/lib-001-2.0.0-cccccccccccc.jar";
 
 fn workspace_cluster(number: usize) -> String {
     format!("0202-000000-w{number:07}")
