@@ -47,6 +47,17 @@ pub(crate) fn restart_calls(app: &TestApp) -> usize {
         + app.upstream_calls("/api/2.0/clusters/restart").len()
 }
 
+/// `METHOD /path` of every request the emulator served after the first
+/// `from`, sorted (reads made together arrive in either order).
+fn calls_since(app: &TestApp, from: usize) -> Vec<String> {
+    let mut calls: Vec<String> = app.emulator().journal()[from..]
+        .iter()
+        .map(|entry| format!("{} {}", entry.method, entry.path))
+        .collect();
+    calls.sort();
+    calls
+}
+
 fn apply(
     libraries: Vec<pb::Library>,
     previous: Vec<pb::Library>,
@@ -181,6 +192,7 @@ async fn seed_scenario_replaces_the_jar_with_one_restart_and_is_idempotent() {
 
     // Third apply, the same set: no install, uninstall or restart call.
     let before = mutating_calls(&app);
+    let journal_before = app.emulator().journal().len();
     let third = run_ok(
         &mut app,
         apply(
@@ -195,12 +207,38 @@ async fn seed_scenario_replaces_the_jar_with_one_restart_and_is_idempotent() {
         before,
         "the idempotent apply made a call"
     );
+    // The plan's read, then `wait`'s one read that finds all settled.
+    assert_eq!(
+        calls_since(&app, journal_before),
+        [
+            "GET /api/2.0/libraries/cluster-status",
+            "GET /api/2.0/libraries/cluster-status",
+            "GET /api/2.1/clusters/get",
+            "GET /api/2.1/clusters/get",
+        ]
+    );
     let plan = third[0].plan.clone().unwrap();
     assert!(plan.install.is_empty() && plan.uninstall.is_empty());
     assert_eq!(plan.unchanged, [jar(V2), pypi(PYPI)]);
     assert!(
         third.last().unwrap().message.contains("nothing to do"),
         "{third:#?}"
+    );
+    // Without `wait`, an apply with nothing to do is two reads and no more.
+    let journal_before = app.emulator().journal().len();
+    let mut no_wait = apply(
+        vec![jar(V2), pypi(PYPI)],
+        vec![jar(V2), pypi(PYPI)],
+        RestartPolicy::IfNeeded,
+    );
+    no_wait.wait = false;
+    run_ok(&mut app, no_wait).await;
+    assert_eq!(
+        calls_since(&app, journal_before),
+        [
+            "GET /api/2.0/libraries/cluster-status",
+            "GET /api/2.1/clusters/get"
+        ]
     );
     app.stop().await;
 }
