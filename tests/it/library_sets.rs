@@ -2,6 +2,7 @@
 //! one restart, PyPI untouched, a second apply making no call), the restart
 //! policies, a terminated cluster, failures, and bad inputs.
 
+use databricks_grpc::emulator::{EmulatorConfig, Pace};
 use databricks_grpc::proto::compute::{
     self as pb, ApplyStage, LibraryInstallStatus as S, RestartPolicy,
 };
@@ -398,6 +399,42 @@ async fn an_apply_waits_for_the_one_in_progress_on_the_same_cluster() {
     // ...and planned only after it: it found v1 installed, to replace.
     let second = second.await.unwrap();
     assert_eq!(second[0].plan.as_ref().unwrap().uninstall, [jar(V1)]);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_cluster_still_starting_is_restarted_once_it_runs() {
+    // Only the test's ticks move the emulator on.
+    let mut app = TestApp::spawn_with(EmulatorConfig::default().with_pace(Pace::Manual)).await;
+    let start = pb::ApplyLibrariesRequest {
+        cluster_id: TERMINATED.into(),
+        libraries: vec![jar(V1)],
+        start_cluster: true,
+        ..Default::default()
+    };
+    run_ok(&mut app, start).await;
+    let mut replace = apply(vec![jar(V2)], vec![jar(V1)], RestartPolicy::IfNeeded);
+    replace.cluster_id = TERMINATED.into();
+    replace.wait = false;
+    let mut stream = app
+        .client
+        .apply_libraries(replace)
+        .await
+        .unwrap()
+        .into_inner();
+    let planned = stream.message().await.unwrap().unwrap();
+    assert!(planned.message.contains("(PENDING)"), "{}", planned.message);
+    while stream.message().await.unwrap().unwrap().stage != ApplyStage::Installed as i32 {}
+    // Restarting a PENDING cluster fails upstream; the apply waits for RUNNING.
+    assert_eq!(restart_calls(&app), 0);
+    app.emulator().tick();
+    let mut rest = Vec::new();
+    while let Some(message) = stream.message().await.unwrap() {
+        rest.push(message);
+    }
+    assert_eq!(rest[0].stage, ApplyStage::Restarting as i32, "{rest:#?}");
+    assert_eq!(restart_calls(&app), 1);
+    assert!(!rest.last().unwrap().restart_required);
     app.stop().await;
 }
 

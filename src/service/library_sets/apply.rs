@@ -17,7 +17,7 @@ use super::{
     describe,
     identity::Identity,
     plan::{self, Loaded},
-    steps::Deadline,
+    steps::{Deadline, Restarted},
 };
 use crate::{
     convert::{self, ApplyLibraries, InvalidRequest, Restart},
@@ -196,10 +196,24 @@ impl Tenant {
         } else if plan.restart_needed {
             match valid.restart {
                 Restart::IfNeeded => {
-                    self.restart_for_libraries(cluster_id, deadline).await?;
+                    let restarted = self
+                        .restart_for_libraries(cluster_id, state, deadline)
+                        .await?;
+                    let message = match restarted {
+                        Restarted::Yes => {
+                            format!(
+                                "restarting cluster {cluster_id} to unload what was uninstalled"
+                            )
+                        }
+                        Restarted::NotNeeded(now) => {
+                            will_run = false;
+                            format!(
+                                "cluster {cluster_id} went {now} before it could restart: \
+                                 what was uninstalled goes at its next start"
+                            )
+                        }
+                    };
                     changed = true;
-                    let message =
-                        format!("restarting cluster {cluster_id} to unload what was uninstalled");
                     progress
                         .send(ApplyStage::Restarting, message, &[], false)
                         .await;

@@ -16,7 +16,7 @@ use super::{
     describe,
     identity::Identity,
     plan::{self, Loaded},
-    steps::Deadline,
+    steps::{Deadline, Restarted},
 };
 use crate::{
     convert::{self, ReplaceLibrary, ReplaceTargets, Restart},
@@ -140,8 +140,19 @@ impl Tenant {
         let mut done = report(cluster_id, Some(plan_out), String::new(), true);
         done.message = match (plan.restart_needed, valid.restart) {
             (true, Restart::IfNeeded) => {
-                self.restart_for_libraries(cluster_id, deadline).await?;
-                format!("replaced on cluster {cluster_id}; restarting it to unload the old version")
+                let state = &read.cluster.state;
+                match self
+                    .restart_for_libraries(cluster_id, state, deadline)
+                    .await?
+                {
+                    Restarted::Yes => format!(
+                        "replaced on cluster {cluster_id}; restarting it to unload the old version"
+                    ),
+                    Restarted::NotNeeded(now) => format!(
+                        "replaced on cluster {cluster_id}, which went {now} before it could restart: \
+                         the old version goes at its next start"
+                    ),
+                }
             }
             (true, Restart::Never) => {
                 done.restart_required = true;

@@ -27,6 +27,15 @@ pub(super) struct ClusterRead {
     pub(super) cluster: ClusterDetails,
 }
 
+/// What [`Tenant::restart_for_libraries`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Restarted {
+    /// It sent `clusters/restart`.
+    Yes,
+    /// The cluster went down (its state here) before it could restart.
+    NotNeeded(String),
+}
+
 /// The end of an operation's time budget.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Deadline(Instant);
@@ -139,15 +148,39 @@ impl Tenant {
         Ok(true)
     }
 
-    /// `clusters/restart`.
+    /// `clusters/restart`, once the cluster can take it: a cluster still
+    /// starting or restarting (`state` as last read) is read again until it
+    /// runs. A cluster that went down meanwhile needs no restart: what is
+    /// marked for removal goes at its next start.
     pub(super) async fn restart_for_libraries(
         &self,
         cluster_id: &str,
+        state: &str,
         deadline: Deadline,
-    ) -> Result<(), Status> {
-        self.client
-            .restart_cluster(cluster_id, deadline.call()?)
-            .await
-            .map_err(Status::from)
+    ) -> Result<Restarted, Status> {
+        let mut state = state.to_owned();
+        let mut wait = self.poll.initial;
+        loop {
+            match state.as_str() {
+                "RUNNING" | "RESIZING" => {
+                    self.client
+                        .restart_cluster(cluster_id, deadline.call()?)
+                        .await?;
+                    return Ok(Restarted::Yes);
+                }
+                "PENDING" | "RESTARTING" => {}
+                _ => return Ok(Restarted::NotNeeded(state)),
+            }
+            if deadline.passed_after(wait) {
+                return Err(DeadlinePassed.into());
+            }
+            tokio::time::sleep(wait).await;
+            wait = (wait * 2).min(self.poll.max);
+            state = self
+                .client
+                .get_cluster(cluster_id, deadline.call()?)
+                .await?
+                .state;
+        }
     }
 }
