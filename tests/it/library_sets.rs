@@ -438,6 +438,42 @@ async fn a_cluster_still_starting_is_restarted_once_it_runs() {
     app.stop().await;
 }
 
+#[tokio::test]
+async fn the_wait_ends_at_the_callers_deadline_and_frees_the_cluster() {
+    // Nothing settles: the emulator only moves when the test ticks it.
+    let mut app = TestApp::spawn_with(EmulatorConfig::default().with_pace(Pace::Manual)).await;
+    let mut request = tonic::Request::new(apply(vec![jar(V1)], vec![], RestartPolicy::Never));
+    request.set_timeout(std::time::Duration::from_secs(1));
+    let mut stream = app
+        .client
+        .apply_libraries(request)
+        .await
+        .unwrap()
+        .into_inner();
+    let ended = async {
+        loop {
+            match stream.message().await {
+                Ok(Some(_)) => {}
+                Ok(None) => panic!("the stream ended OK while nothing settled"),
+                Err(status) => break status,
+            }
+        }
+    };
+    // A guard against hanging, far beyond the deadline; not a measurement.
+    let status = tokio::time::timeout(std::time::Duration::from_secs(30), ended)
+        .await
+        .expect("the server kept waiting past the caller's deadline");
+    assert_eq!(status.code(), Code::DeadlineExceeded, "{status:?}");
+    // This server ended it (its ErrorInfo), not the client giving up.
+    let info = status.get_error_details().error_info().cloned().unwrap();
+    assert_eq!(info.domain, "databricks-grpc", "{status:?}");
+    // The lock went with it: the next apply on the cluster goes through.
+    let mut next = apply(vec![jar(V1)], vec![jar(V1)], RestartPolicy::Never);
+    next.wait = false;
+    run_ok(&mut app, next).await;
+    app.stop().await;
+}
+
 fn fields(status: &tonic::Status) -> Vec<String> {
     status
         .get_error_details()
