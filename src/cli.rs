@@ -210,6 +210,11 @@ pub(crate) struct EmulatorArgs {
     /// How long each library and cluster lifecycle step takes, e.g. 2s, 0s.
     #[arg(long, default_value = "2s", value_parser = parse_duration)]
     pub(crate) library_step: Duration,
+    /// Start with this many more clusters (names seeded-0000, ...; a third
+    /// terminated, sources cycling UI, API, JOB), e.g. to page through
+    /// clusters/list.
+    #[arg(long, default_value_t = 0)]
+    pub(crate) seed_clusters: usize,
 }
 
 /// Parses `500ms`, `2s`, `1m`, `1h` or a bare number of seconds.

@@ -131,7 +131,8 @@ async fn run_emulator(args: EmulatorArgs) -> anyhow::Result<()> {
     let shutdown = shutdown_signal();
     let config = EmulatorConfig::default()
         .with_token(args.token)
-        .with_pace(Pace::Timed(args.library_step));
+        .with_pace(Pace::Timed(args.library_step))
+        .with_seeded_clusters(args.seed_clusters);
     let handle = start_emulator(args.listen, config, Banner::Stdout).await?;
     shutdown.await;
     stop_emulator(Some(handle)).await

@@ -142,6 +142,101 @@ impl pb::compute_service_server::ComputeService for Floor {
         Err(unimplemented())
     }
 
+    // ─── Clusters ───
+
+    async fn list_clusters(
+        &self,
+        _: Request<pb::ListClustersRequest>,
+    ) -> Result<Response<pb::ListClustersResponse>, Status> {
+        Err(unimplemented())
+    }
+
+    async fn get_cluster(
+        &self,
+        _: Request<pb::GetClusterRequest>,
+    ) -> Result<Response<pb::GetClusterResponse>, Status> {
+        Err(unimplemented())
+    }
+
+    async fn create_cluster(
+        &self,
+        _: Request<pb::CreateClusterRequest>,
+    ) -> Result<Response<pb::CreateClusterResponse>, Status> {
+        Err(unimplemented())
+    }
+
+    async fn edit_cluster(
+        &self,
+        _: Request<pb::EditClusterRequest>,
+    ) -> Result<Response<pb::EditClusterResponse>, Status> {
+        Err(unimplemented())
+    }
+
+    async fn resize_cluster(
+        &self,
+        _: Request<pb::ResizeClusterRequest>,
+    ) -> Result<Response<pb::ResizeClusterResponse>, Status> {
+        Err(unimplemented())
+    }
+
+    async fn start_cluster(
+        &self,
+        _: Request<pb::StartClusterRequest>,
+    ) -> Result<Response<pb::StartClusterResponse>, Status> {
+        Err(unimplemented())
+    }
+
+    async fn restart_cluster(
+        &self,
+        _: Request<pb::RestartClusterRequest>,
+    ) -> Result<Response<pb::RestartClusterResponse>, Status> {
+        Err(unimplemented())
+    }
+
+    async fn terminate_cluster(
+        &self,
+        _: Request<pb::TerminateClusterRequest>,
+    ) -> Result<Response<pb::TerminateClusterResponse>, Status> {
+        Err(unimplemented())
+    }
+
+    async fn permanent_delete_cluster(
+        &self,
+        _: Request<pb::PermanentDeleteClusterRequest>,
+    ) -> Result<Response<pb::PermanentDeleteClusterResponse>, Status> {
+        Err(unimplemented())
+    }
+
+    async fn pin_cluster(
+        &self,
+        _: Request<pb::PinClusterRequest>,
+    ) -> Result<Response<pb::PinClusterResponse>, Status> {
+        Err(unimplemented())
+    }
+
+    async fn unpin_cluster(
+        &self,
+        _: Request<pb::UnpinClusterRequest>,
+    ) -> Result<Response<pb::UnpinClusterResponse>, Status> {
+        Err(unimplemented())
+    }
+
+    async fn cluster_events(
+        &self,
+        _: Request<pb::ClusterEventsRequest>,
+    ) -> Result<Response<pb::ClusterEventsResponse>, Status> {
+        Err(unimplemented())
+    }
+
+    type WatchClusterStream = ResponseStream<pb::WatchClusterResponse>;
+
+    async fn watch_cluster(
+        &self,
+        _: Request<pb::WatchClusterRequest>,
+    ) -> Result<Response<Self::WatchClusterStream>, Status> {
+        Err(unimplemented())
+    }
+
     type ApplyLibrariesStream = ResponseStream<pb::ApplyLibrariesResponse>;
 
     async fn apply_libraries(

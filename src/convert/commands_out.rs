@@ -165,7 +165,8 @@ fn as_text(value: &Value) -> String {
     }
 }
 
-fn to_proto(value: &Value) -> ProtoValue {
+/// `value` as a `google.protobuf.Value`.
+pub(crate) fn to_proto(value: &Value) -> ProtoValue {
     let kind = match value {
         Value::Null => ProtoKind::NullValue(0),
         Value::Bool(b) => ProtoKind::BoolValue(*b),

@@ -21,6 +21,14 @@ pub const MAX_NAME_BYTES: usize = 1024;
 /// snapshot number and a cluster id: under 400 bytes.
 pub const MAX_PAGE_TOKEN_BYTES: usize = 1024;
 
+/// Longest page token of Databricks' own (`clusters/list`, `clusters/events`)
+/// a caller may hand back: they are opaque base64 of a few hundred bytes.
+pub const MAX_UPSTREAM_TOKEN_BYTES: usize = 4096;
+
+/// Most entries of a caller's map (`spark_conf`, `custom_tags`, ...).
+/// Databricks allows 45 custom tags; Spark configurations rarely pass 100.
+pub const MAX_MAP_ENTRIES: usize = 256;
+
 /// The description of a value over `limit` bytes.
 pub(crate) fn too_long(limit: usize, actual: usize) -> String {
     format!("must be at most {limit} bytes (got {actual})")

@@ -2,7 +2,10 @@
 //! conversions validate and fail with [`InvalidRequest`], which names every bad
 //! field; outbound conversions never fail, keeping unknown values as raw text.
 
+mod cluster_progress;
 mod cluster_watch;
+mod clusters_in;
+mod clusters_out;
 mod commands_in;
 mod commands_out;
 mod libraries_in;
@@ -12,7 +15,15 @@ mod limits;
 mod results_limit;
 mod text;
 
+pub use cluster_progress::{ClusterTargetUnreachable, cluster_progress, is_reached, target_name};
 pub use cluster_watch::{SETTLED, cluster_watch, is_settled};
+pub use clusters_in::{
+    DEFAULT_SOURCES, ListClusters, MAX_AUTOTERMINATION_MINUTES, MAX_EVENTS_PAGE,
+    MAX_IDEMPOTENCY_TOKEN_BYTES, MAX_LIST_PAGE, MIN_AUTOTERMINATION_MINUTES,
+    cluster_events as cluster_events_request, create_cluster, edit_cluster, list_clusters,
+    resize_cluster, watch_cluster,
+};
+pub use clusters_out::{cluster, cluster_events, cluster_state};
 pub use commands_in::{
     ExecuteCommand, MAX_COMMAND_BYTES, command_request, context_request, create_context,
     execute_command, language,
@@ -25,7 +36,10 @@ pub use library_sets_in::{
     apply_libraries, replace_library,
 };
 pub(crate) use limits::too_long;
-pub use limits::{MAX_ID_BYTES, MAX_NAME_BYTES, MAX_PAGE_TOKEN_BYTES, MAX_PATH_BYTES};
+pub use limits::{
+    MAX_ID_BYTES, MAX_MAP_ENTRIES, MAX_NAME_BYTES, MAX_PAGE_TOKEN_BYTES, MAX_PATH_BYTES,
+    MAX_UPSTREAM_TOKEN_BYTES,
+};
 pub use results_limit::{CUT_BY_DATABRICKS, MAX_RESULTS_BYTES};
 
 /// One invalid field of a request.

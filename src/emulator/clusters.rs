@@ -1,6 +1,10 @@
 //! Handlers of the Clusters API (2.0 and the 2.1 paths newer SDKs call):
-//! get, list, start, restart and delete (terminate). Restart and terminate
-//! also shut down the cluster's execution contexts.
+//! get, list (2.1 pages of at most 100 with `filter_by.*`; 2.0 everything at
+//! once), start, restart and delete (terminate), and the cluster JSON.
+//! Restart and terminate also shut down the cluster's execution contexts.
+//! Create, edit, resize, permanent delete and pin are in `cluster_changes`,
+//! events in `cluster_events`, the runtimes and node types in
+//! `cluster_catalogue`.
 
 use axum::{
     Json, Router,
@@ -18,14 +22,14 @@ use super::{
     lifecycle::ClusterState,
     request,
     state::Access,
-    store::{ClusterView, Store},
+    store::{ClusterView, ListFilter, Store},
 };
 
 /// Who "created" every emulated cluster.
-const CREATOR: &str = "emulator@example.com";
+pub(crate) const CREATOR: &str = "emulator@example.com";
 /// A fixed start time (2025-01-01T12:00:00Z in epoch milliseconds), so that
 /// responses are deterministic.
-const START_TIME_MS: u64 = 1_735_732_800_000;
+pub(crate) const START_TIME_MS: u64 = 1_735_732_800_000;
 
 /// The cluster JSON: what the store knows plus the fields SDKs expect to see.
 #[derive(Debug, Serialize)]
@@ -60,29 +64,100 @@ pub(crate) fn routes() -> Router<EmulatorState> {
         .fold(Router::new(), |router, version| {
             router
                 .route(&format!("/api/{version}/clusters/get"), get(get_cluster))
-                .route(&format!("/api/{version}/clusters/list"), get(list))
                 .route(&format!("/api/{version}/clusters/start"), post(start))
                 .route(&format!("/api/{version}/clusters/restart"), post(restart))
                 .route(&format!("/api/{version}/clusters/delete"), post(delete))
         })
+        .route("/api/2.0/clusters/list", get(list_all))
+        .route("/api/2.1/clusters/list", get(list))
+        .merge(super::cluster_changes::routes())
+        .merge(super::cluster_events::routes())
+        .merge(super::cluster_catalogue::routes())
 }
 
 async fn get_cluster(
     State(state): State<EmulatorState>,
     uri: Uri,
-) -> Result<Json<ClusterJson>, ErrorResponse> {
+) -> Result<Json<Value>, ErrorResponse> {
     let cluster_id = request::cluster_id_query(&uri)?;
     let view = state.with_store(Access::Poll, |store| store.cluster(&cluster_id))?;
     Ok(Json(render(view)))
 }
 
-async fn list(State(state): State<EmulatorState>) -> Json<Value> {
-    let clusters: Vec<ClusterJson> = state
+/// `GET /api/2.0/clusters/list`: every cluster, no pages (as before 2.1).
+async fn list_all(State(state): State<EmulatorState>) -> Json<Value> {
+    let clusters: Vec<Value> = state
         .with_store(Access::Other, |store| store.clusters())
         .into_iter()
         .map(render)
         .collect();
     Json(json!({ "clusters": clusters }))
+}
+
+/// `GET /api/2.1/clusters/list`: one page (`page_size` at most 100, the
+/// default), filtered by `filter_by.*`, with a `next_page_token` while more
+/// clusters follow.
+async fn list(State(state): State<EmulatorState>, uri: Uri) -> Result<Json<Value>, ErrorResponse> {
+    let query = request::query_pairs(&uri)?;
+    let mut filter = ListFilter::default();
+    let mut page_size = MAX_PAGE;
+    let mut after = None;
+    for (key, value) in query {
+        match key.as_str() {
+            "filter_by.cluster_states" => filter.states.push(value),
+            "filter_by.cluster_sources" => filter.sources.push(value),
+            "filter_by.is_pinned" => filter.pinned = Some(value == "true"),
+            "filter_by.policy_id" => filter.policy_id = Some(value),
+            "page_size" => {
+                page_size = match value.parse::<usize>() {
+                    Ok(0) => MAX_PAGE,
+                    Ok(size) => size.min(MAX_PAGE),
+                    Err(_) => {
+                        return Err(ErrorResponse::invalid_parameter(format!(
+                            "Invalid page_size: {value}"
+                        )));
+                    }
+                }
+            }
+            "page_token" if !value.is_empty() => after = Some(page_token::read(&value)?),
+            _ => {}
+        }
+    }
+    let (page, more) = state.with_store(Access::Other, |store| {
+        store.list_page(&filter, after.as_deref(), page_size)
+    });
+    let next = more
+        .then(|| page.last().map(|view| page_token::make(&view.id)))
+        .flatten();
+    let clusters: Vec<Value> = page.into_iter().map(render).collect();
+    let mut body = json!({ "clusters": clusters });
+    if let Some(next) = next {
+        body["next_page_token"] = json!(next);
+    }
+    Ok(Json(body))
+}
+
+/// The most clusters one 2.1 list page holds (and its default size).
+const MAX_PAGE: usize = 100;
+
+/// List page tokens: the id of the last cluster of the page, opaque.
+mod page_token {
+    use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+
+    use crate::emulator::errors::ErrorResponse;
+
+    pub(super) fn make(last_id: &str) -> String {
+        URL_SAFE_NO_PAD.encode(format!("after:{last_id}"))
+    }
+
+    pub(super) fn read(token: &str) -> Result<String, ErrorResponse> {
+        URL_SAFE_NO_PAD
+            .decode(token)
+            .ok()
+            .and_then(|bytes| String::from_utf8(bytes).ok())
+            .and_then(|text| text.strip_prefix("after:").map(str::to_owned))
+            .ok_or_else(|| ErrorResponse::invalid_parameter("Invalid page token"))
+    }
 }
 
 async fn start(state: State<EmulatorState>, body: Bytes) -> Result<Json<Value>, ErrorResponse> {
@@ -117,13 +192,31 @@ fn change(
     Ok(cluster_id)
 }
 
-fn render(view: ClusterView) -> ClusterJson {
+/// The cluster JSON: the defaults, overlaid with what `create`, `edit` and
+/// `resize` set.
+pub(crate) fn render(view: ClusterView) -> Value {
+    let spec = view.spec.clone();
+    let mut body = match serde_json::to_value(defaults(view)) {
+        Ok(Value::Object(map)) => map,
+        _ => serde_json::Map::new(),
+    };
+    if spec.contains_key("autoscale") {
+        body.remove("num_workers");
+    }
+    for (key, value) in spec {
+        body.insert(key, value);
+    }
+    Value::Object(body)
+}
+
+fn defaults(view: ClusterView) -> ClusterJson {
     let state_message = match view.state {
         ClusterState::Pending => {
             "Finding instances for new nodes, acquiring more instances if necessary".to_owned()
         }
         ClusterState::Running => String::new(),
         ClusterState::Restarting => "Restarting Spark".to_owned(),
+        ClusterState::Resizing => "Resizing the cluster".to_owned(),
         ClusterState::Terminating => "Terminating the cluster".to_owned(),
         ClusterState::Terminated if view.terminated_by_user => {
             format!("Termination requested by {CREATOR}")
@@ -160,7 +253,7 @@ fn render(view: ClusterView) -> ClusterJson {
         num_workers: 2,
         autotermination_minutes: 120,
         creator_user_name: CREATOR,
-        cluster_source: "UI",
+        cluster_source: view.source,
         data_security_mode: "USER_ISOLATION",
         runtime_engine: "STANDARD",
         start_time: START_TIME_MS,

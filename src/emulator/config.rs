@@ -40,6 +40,9 @@ pub struct EmulatorConfig {
     /// More users' bearer tokens, as (user name, token). The journal records
     /// which user each request authenticated as.
     pub user_tokens: Vec<(String, String)>,
+    /// Extra clusters for listing tests, besides the two seeded ones (see
+    /// [`EmulatorConfig::with_seeded_clusters`]).
+    pub seeded_clusters: usize,
 }
 
 // === impl Pace ===
@@ -62,6 +65,7 @@ impl Default for EmulatorConfig {
             python: DEFAULT_PYTHON.to_owned(),
             logins: Logins::default(),
             user_tokens: Vec::new(),
+            seeded_clusters: 0,
         }
     }
 }
@@ -88,6 +92,15 @@ impl EmulatorConfig {
     /// Also accept `token` as the personal access token of user `name`.
     pub fn with_user_token(mut self, name: impl Into<String>, token: impl Into<String>) -> Self {
         self.user_tokens.push((name.into(), token.into()));
+        self
+    }
+
+    /// Start with `count` more clusters (ids `0303-000000-sNNNNNNN`, names
+    /// `seeded-NNNN`): every third TERMINATED, the rest RUNNING; sources
+    /// cycling UI, API, JOB; every fifth pinned; every fourth under policy
+    /// `policy-a`. Enough of them make `clusters/list` page.
+    pub fn with_seeded_clusters(mut self, count: usize) -> Self {
+        self.seeded_clusters = count;
         self
     }
 

@@ -13,6 +13,8 @@ pub(crate) enum ClusterState {
     Running,
     /// Restarting: becomes `Running` after one step.
     Restarting,
+    /// Changing size: becomes `Running` after one step.
+    Resizing,
     /// Shutting down: becomes `Terminated` after one step.
     Terminating,
     /// Down; libraries wait in `PENDING`.
@@ -47,6 +49,7 @@ impl ClusterState {
             Self::Pending => "PENDING",
             Self::Running => "RUNNING",
             Self::Restarting => "RESTARTING",
+            Self::Resizing => "RESIZING",
             Self::Terminating => "TERMINATING",
             Self::Terminated => "TERMINATED",
         }
@@ -58,6 +61,7 @@ impl ClusterState {
             Self::Pending => "Pending",
             Self::Running => "Running",
             Self::Restarting => "Restarting",
+            Self::Resizing => "Resizing",
             Self::Terminating => "Terminating",
             Self::Terminated => "Terminated",
         }
@@ -66,7 +70,7 @@ impl ClusterState {
     /// The state one step later.
     pub(crate) fn step(self) -> Self {
         match self {
-            Self::Pending | Self::Restarting => Self::Running,
+            Self::Pending | Self::Restarting | Self::Resizing => Self::Running,
             Self::Terminating => Self::Terminated,
             settled @ (Self::Running | Self::Terminated) => settled,
         }
@@ -181,6 +185,7 @@ mod tests {
     fn cluster_transitions_take_one_step() {
         assert_eq!(C::Pending.step(), C::Running);
         assert_eq!(C::Restarting.step(), C::Running);
+        assert_eq!(C::Resizing.step(), C::Running);
         assert_eq!(C::Terminating.step(), C::Terminated);
         assert_eq!(C::Running.step(), C::Running);
         assert_eq!(C::Terminated.step(), C::Terminated);

@@ -14,7 +14,8 @@
 //! and the [`EmulatorHandle`]), `state` (shared state and pace), `store` (clusters and
 //! libraries), `lifecycle` (the pure state machine), `catalogue` (what
 //! resolves), `library` (a library specification: read, kept, reported),
-//! `libraries` and `clusters` (handlers), `execution` (1.2
+//! `libraries` and `clusters` (handlers; with `cluster_changes`,
+//! `cluster_events` and `cluster_catalogue`), `execution` (1.2
 //! contexts and commands, with their processes), `request` (body parsing),
 //! `auth`, `journal` (middleware) and `errors` (error bodies).
 
@@ -22,6 +23,9 @@ use axum::{Router, middleware};
 
 mod auth;
 mod catalogue;
+mod cluster_catalogue;
+mod cluster_changes;
+mod cluster_events;
 mod clusters;
 mod config;
 mod errors;

@@ -86,6 +86,14 @@ pub(crate) fn cluster_id_query(uri: &Uri) -> Result<String, ErrorResponse> {
     }
 }
 
+/// Every `key=value` of `uri`'s query, in order; repeated keys repeat.
+pub(crate) fn query_pairs(uri: &Uri) -> Result<Vec<(String, String)>, ErrorResponse> {
+    let Query(pairs) = Query::<Vec<(String, String)>>::try_from_uri(uri).map_err(|rejection| {
+        ErrorResponse::invalid_parameter(format!("Invalid query string: {rejection}"))
+    })?;
+    Ok(pairs)
+}
+
 /// The body of `libraries/install` and `libraries/uninstall`.
 pub(crate) fn libraries_body(body: &Bytes) -> Result<LibrariesBody, ErrorResponse> {
     let map = object(body)?;

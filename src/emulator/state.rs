@@ -57,8 +57,10 @@ struct Workspace {
 impl EmulatorState {
     /// A fresh workspace with the two seeded clusters.
     pub fn new(config: EmulatorConfig) -> Self {
+        let mut store = Store::seeded();
+        store.seed_clusters(config.seeded_clusters);
         let workspace = Workspace {
-            store: Store::seeded(),
+            store,
             timed_steps: 0,
         };
         let inner = Inner {
@@ -125,6 +127,12 @@ impl EmulatorState {
         self.lock()
             .store
             .seed_workspace(clusters, libraries_per_cluster);
+    }
+
+    /// Adds `count` clusters for listing tests (see
+    /// [`EmulatorConfig::with_seeded_clusters`]).
+    pub fn seed_clusters(&self, count: usize) {
+        self.lock().store.seed_clusters(count);
     }
 
     /// How many execution-context processes are alive.

@@ -2,7 +2,7 @@
 //! the operations the handlers apply to them. Time is not in here: the
 //! owner calls [`Store::step`] whenever its pace says a step is due.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use serde_json::{Value, json};
 
@@ -16,6 +16,9 @@ use super::{
 };
 
 mod cluster;
+mod cluster_ops;
+
+pub(crate) use self::cluster_ops::ListFilter;
 
 /// The library every cluster reports as installed "for all clusters".
 pub(crate) const LEGACY_LIBRARY: &str = "/Workspace/Shared/jars/legacy-1.0.jar";
@@ -29,6 +32,12 @@ pub(crate) struct Store {
     /// so further steps can be skipped without a scan.
     settled: bool,
     workspace_clusters: usize,
+    /// Clusters made by `create` and by [`Store::seed_clusters`], for ids.
+    created_clusters: usize,
+    /// `idempotency_token` → the cluster its first `create` made.
+    idempotency: HashMap<String, String>,
+    /// Events recorded so far, for their (deterministic) timestamps.
+    events_recorded: u64,
 }
 
 // === impl Store ===
@@ -41,6 +50,9 @@ impl Store {
             for_all_clusters: vec![Library::File(FileKind::Jar, LEGACY_LIBRARY.to_owned())],
             settled: true,
             workspace_clusters: 0,
+            created_clusters: 0,
+            idempotency: HashMap::new(),
+            events_recorded: 0,
         };
         store.add_cluster(
             RUNNING_CLUSTER_ID,
@@ -63,9 +75,16 @@ impl Store {
             name: name.to_owned(),
             state,
             terminated_by_user: false,
+            spec: serde_json::Map::new(),
+            source: "UI",
+            pinned: false,
         };
-        self.clusters
-            .insert(id.to_owned(), Cluster { view, libraries });
+        let cluster = Cluster {
+            view,
+            libraries,
+            events: Vec::new(),
+        };
+        self.clusters.insert(id.to_owned(), cluster);
     }
 
     /// Adds `clusters` running clusters, each with `libraries_per_cluster`
@@ -107,8 +126,16 @@ impl Store {
             return false;
         }
         let mut changed = false;
+        let mut arrived = Vec::new();
         for cluster in self.clusters.values_mut() {
+            let before = cluster.view.state;
             changed |= cluster.step();
+            if cluster.view.state != before {
+                arrived.push((cluster.view.id.clone(), before, cluster.view.state));
+            }
+        }
+        for (cluster_id, before, after) in arrived {
+            self.record_arrival(&cluster_id, before, after);
         }
         self.settled = !changed;
         changed
@@ -183,6 +210,11 @@ impl Store {
         let cluster = self.cluster_mut(cluster_id)?;
         cluster.expect_state(ClusterState::Terminated)?;
         cluster.begin(ClusterState::Pending);
+        self.record(
+            cluster_id,
+            "STARTING",
+            json!({"user": super::clusters::CREATOR}),
+        );
         Ok(())
     }
 
@@ -191,6 +223,11 @@ impl Store {
         let cluster = self.cluster_mut(cluster_id)?;
         cluster.expect_state(ClusterState::Running)?;
         cluster.begin(ClusterState::Restarting);
+        self.record(
+            cluster_id,
+            "RESTARTING",
+            json!({"user": super::clusters::CREATOR}),
+        );
         Ok(())
     }
 
@@ -203,6 +240,13 @@ impl Store {
         ) {
             cluster.view.state = ClusterState::Terminating;
             cluster.view.terminated_by_user = true;
+            let reason = json!({"code": "USER_REQUEST", "type": "SUCCESS",
+                                "parameters": {"username": super::clusters::CREATOR}});
+            self.record(
+                cluster_id,
+                "TERMINATING",
+                json!({"reason": reason, "user": super::clusters::CREATOR}),
+            );
         }
         Ok(())
     }

@@ -18,7 +18,7 @@ use super::{
     pagination::UnreadableSnapshot, shutdown::ShuttingDown, tenants::CallerTableFull,
 };
 use crate::{
-    convert::InvalidRequest,
+    convert::{ClusterTargetUnreachable, InvalidRequest},
     databricks::{ApiError, Error},
     managed_contexts::{ContextStartFailed, ContextStartTimedOut},
 };
@@ -111,6 +111,28 @@ impl From<ClusterNotStartable> for Status {
             "CLUSTER_NOT_STARTABLE",
             error.to_string(),
         )
+    }
+}
+
+// === impl From<ClusterTargetUnreachable> ===
+
+impl From<ClusterTargetUnreachable> for Status {
+    fn from(error: ClusterTargetUnreachable) -> Self {
+        let metadata = HashMap::from([
+            ("cluster_id".to_owned(), error.cluster_id.clone()),
+            ("state".to_owned(), error.state.clone()),
+            (
+                "termination_code".to_owned(),
+                error.termination_code.clone(),
+            ),
+            (
+                "termination_type".to_owned(),
+                error.termination_type.clone(),
+            ),
+        ]);
+        let mut details = ErrorDetails::new();
+        details.set_error_info("CLUSTER_TARGET_UNREACHABLE", LOCAL_DOMAIN, metadata);
+        Status::with_error_details(Code::FailedPrecondition, error.to_string(), details)
     }
 }
 

@@ -306,6 +306,167 @@ impl pb::compute_service_server::ComputeService for ComputeService {
         let updates = tenant.stream_command(request.into_inner())?;
         Ok(Response::new(self.stop.guard(updates)))
     }
+
+    // ─── Clusters ───
+
+    async fn list_clusters(
+        &self,
+        request: Request<pb::ListClustersRequest>,
+    ) -> Result<Response<pb::ListClustersResponse>, Status> {
+        let (tenant, options) = self.caller(&request)?;
+        tenant
+            .list_clusters(request.into_inner(), options)
+            .await
+            .map(Response::new)
+    }
+
+    async fn get_cluster(
+        &self,
+        request: Request<pb::GetClusterRequest>,
+    ) -> Result<Response<pb::GetClusterResponse>, Status> {
+        let (tenant, options) = self.caller(&request)?;
+        tenant
+            .get_one_cluster(request.into_inner(), options)
+            .await
+            .map(Response::new)
+    }
+
+    async fn create_cluster(
+        &self,
+        request: Request<pb::CreateClusterRequest>,
+    ) -> Result<Response<pb::CreateClusterResponse>, Status> {
+        let (tenant, options) = self.caller(&request)?;
+        tenant
+            .create_cluster(request.into_inner(), options)
+            .await
+            .map(Response::new)
+    }
+
+    async fn edit_cluster(
+        &self,
+        request: Request<pb::EditClusterRequest>,
+    ) -> Result<Response<pb::EditClusterResponse>, Status> {
+        let (tenant, options) = self.caller(&request)?;
+        tenant
+            .edit_cluster(request.into_inner(), options)
+            .await
+            .map(Response::new)
+    }
+
+    async fn resize_cluster(
+        &self,
+        request: Request<pb::ResizeClusterRequest>,
+    ) -> Result<Response<pb::ResizeClusterResponse>, Status> {
+        let (tenant, options) = self.caller(&request)?;
+        tenant
+            .resize_cluster(request.into_inner(), options)
+            .await
+            .map(Response::new)
+    }
+
+    async fn start_cluster(
+        &self,
+        request: Request<pb::StartClusterRequest>,
+    ) -> Result<Response<pb::StartClusterResponse>, Status> {
+        let (tenant, options) = self.caller(&request)?;
+        tenant
+            .start_one_cluster(request.into_inner(), options)
+            .await
+            .map(Response::new)
+    }
+
+    async fn restart_cluster(
+        &self,
+        request: Request<pb::RestartClusterRequest>,
+    ) -> Result<Response<pb::RestartClusterResponse>, Status> {
+        let (tenant, options) = self.caller(&request)?;
+        let id = request.into_inner().cluster_id;
+        tenant
+            .cluster_action(&id, options, |client, id, options| async move {
+                client.restart_cluster(&id, options).await
+            })
+            .await?;
+        Ok(Response::new(pb::RestartClusterResponse {}))
+    }
+
+    async fn terminate_cluster(
+        &self,
+        request: Request<pb::TerminateClusterRequest>,
+    ) -> Result<Response<pb::TerminateClusterResponse>, Status> {
+        let (tenant, options) = self.caller(&request)?;
+        let id = request.into_inner().cluster_id;
+        tenant
+            .cluster_action(&id, options, |client, id, options| async move {
+                client.terminate_cluster(&id, options).await
+            })
+            .await?;
+        Ok(Response::new(pb::TerminateClusterResponse {}))
+    }
+
+    async fn permanent_delete_cluster(
+        &self,
+        request: Request<pb::PermanentDeleteClusterRequest>,
+    ) -> Result<Response<pb::PermanentDeleteClusterResponse>, Status> {
+        let (tenant, options) = self.caller(&request)?;
+        let id = request.into_inner().cluster_id;
+        tenant
+            .cluster_action(&id, options, |client, id, options| async move {
+                client.permanent_delete_cluster(&id, options).await
+            })
+            .await?;
+        Ok(Response::new(pb::PermanentDeleteClusterResponse {}))
+    }
+
+    async fn pin_cluster(
+        &self,
+        request: Request<pb::PinClusterRequest>,
+    ) -> Result<Response<pb::PinClusterResponse>, Status> {
+        let (tenant, options) = self.caller(&request)?;
+        let id = request.into_inner().cluster_id;
+        tenant
+            .cluster_action(&id, options, |client, id, options| async move {
+                client.pin_cluster(&id, options).await
+            })
+            .await?;
+        Ok(Response::new(pb::PinClusterResponse {}))
+    }
+
+    async fn unpin_cluster(
+        &self,
+        request: Request<pb::UnpinClusterRequest>,
+    ) -> Result<Response<pb::UnpinClusterResponse>, Status> {
+        let (tenant, options) = self.caller(&request)?;
+        let id = request.into_inner().cluster_id;
+        tenant
+            .cluster_action(&id, options, |client, id, options| async move {
+                client.unpin_cluster(&id, options).await
+            })
+            .await?;
+        Ok(Response::new(pb::UnpinClusterResponse {}))
+    }
+
+    async fn cluster_events(
+        &self,
+        request: Request<pb::ClusterEventsRequest>,
+    ) -> Result<Response<pb::ClusterEventsResponse>, Status> {
+        let (tenant, options) = self.caller(&request)?;
+        tenant
+            .cluster_events(request.into_inner(), options)
+            .await
+            .map(Response::new)
+    }
+
+    type WatchClusterStream = ResponseStream<pb::WatchClusterResponse>;
+
+    async fn watch_cluster(
+        &self,
+        request: Request<pb::WatchClusterRequest>,
+    ) -> Result<Response<Self::WatchClusterStream>, Status> {
+        let (tenant, _) = self.lasting_caller(&request).await?;
+        let updates = tenant.watch_cluster_until(request.into_inner())?;
+        Ok(Response::new(self.stop.guard(updates)))
+    }
+
     type ApplyLibrariesStream = ResponseStream<pb::ApplyLibrariesResponse>;
 
     async fn apply_libraries(

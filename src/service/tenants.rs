@@ -68,11 +68,11 @@ pub(super) struct Tenant {
     pub(super) contexts: Arc<ManagedContexts>,
     pub(super) commands: Hub<CommandRequest, pb::Command>,
     pub(super) clusters: Hub<String, pb::WatchClusterStatusResponse>,
+    /// WatchCluster's loops, keyed by cluster and target (`ClusterTarget`).
+    pub(super) cluster_targets: Hub<(String, i32), pb::WatchClusterResponse>,
     /// One table for every tenant of the service: see `cluster_locks.rs`.
-    #[allow(dead_code)] // Used by the Clusters RPCs in the next commit.
     cluster_locks: Arc<ClusterLocks>,
     /// How often a wait for a cluster state reads the cluster again.
-    #[allow(dead_code)] // Used by the Clusters RPCs in the next commit.
     pub(super) poll: crate::hub::Backoff,
 }
 
@@ -118,6 +118,7 @@ impl Tenant {
             snapshots: snapshots::Snapshots::default(),
             commands: Hub::new(options.poll),
             clusters: Hub::new(options.poll),
+            cluster_targets: Hub::new(options.poll),
         }
     }
 
@@ -130,13 +131,14 @@ impl Tenant {
 
     /// Waits until no other operation changes `cluster_id` (for any caller
     /// of this service), then holds it until the guard drops.
-    #[allow(dead_code)] // Used by the Clusters RPCs in the next commit.
     pub(super) async fn lock_cluster(&self, cluster_id: &str) -> ClusterGuard {
         self.cluster_locks.lock(cluster_id).await
     }
 
     pub(super) fn active_poll_loops(&self) -> usize {
-        self.commands.active_loops() + self.clusters.active_loops()
+        self.commands.active_loops()
+            + self.clusters.active_loops()
+            + self.cluster_targets.active_loops()
     }
 }
 

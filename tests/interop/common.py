@@ -347,6 +347,13 @@ def generate_stubs(out: Path):
         del sys.modules[name]
     pb2 = importlib.import_module("databricks.compute.v1.compute_pb2")
     pb2_grpc = importlib.import_module("databricks.compute.v1.compute_pb2_grpc")
+    # The package's messages live in one file per family (clusters.proto, ...),
+    # which compute.proto imports; checks name them all `pb2.<Name>`.
+    for proto in protos:
+        if proto.startswith("databricks/compute/v1/") and proto.endswith(".proto"):
+            family = importlib.import_module(proto[: -len(".proto")].replace("/", ".") + "_pb2")
+            for name in (n for n in dir(family) if not n.startswith("_") and not hasattr(pb2, n)):
+                setattr(pb2, name, getattr(family, name))
     return pb2, pb2_grpc
 
 

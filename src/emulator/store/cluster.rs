@@ -1,7 +1,7 @@
 //! One cluster of the store: its libraries, how a step or a (re)start moves
 //! them, and how they are reported.
 
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 use crate::emulator::{
     catalogue,
@@ -24,6 +24,13 @@ pub(crate) struct ClusterView {
     pub(crate) state: ClusterState,
     /// True when a `clusters/delete` (rather than inactivity) stopped it.
     pub(crate) terminated_by_user: bool,
+    /// The attributes set by `create`/`edit`/`resize` (the request's own
+    /// JSON); empty for seeded clusters, which show the defaults.
+    pub(crate) spec: Map<String, Value>,
+    /// `cluster_source`: `UI` for seeded clusters, `API` for created ones.
+    pub(crate) source: &'static str,
+    /// Set by `clusters/pin`.
+    pub(crate) pinned: bool,
 }
 
 /// A cluster and its libraries.
@@ -33,6 +40,8 @@ pub(super) struct Cluster {
     /// Requested libraries in the order added, then those marked
     /// `UNINSTALL_ON_RESTART` in the order marked.
     pub(super) libraries: Vec<Entry>,
+    /// `ClusterEvent`s, oldest first.
+    pub(super) events: Vec<Value>,
 }
 
 /// One requested library.

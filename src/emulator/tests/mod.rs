@@ -17,6 +17,7 @@ use tower::ServiceExt as _;
 
 use super::{DEFAULT_TOKEN, EmulatorConfig, EmulatorState, Pace, app};
 
+mod cluster_changes;
 mod clusters;
 mod commands;
 mod contexts;
