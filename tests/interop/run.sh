@@ -22,7 +22,7 @@ WORK=$HERE/.work
 REQS=$HERE/requirements.txt
 CHECK_TIMEOUT=${INTEROP_CHECK_TIMEOUT:-300}
 
-ALL_CHECKS=(buf_lint python_grpc_client buf_curl grpc_streaming databricks_sdk_check sdk_clusters python_commands sdk_commands go_plugin_host http2_streams connection_flood)
+ALL_CHECKS=(buf_lint python_grpc_client buf_curl grpc_streaming databricks_sdk_check sdk_clusters python_commands sdk_commands go_plugin_host http2_streams connection_flood library_sets)
 
 child=""
 cleanup() {
