@@ -184,6 +184,11 @@ async fn seed_scenario_replaces_the_jar_with_one_restart_and_is_idempotent() {
         None,
         "v1 gone after the restart"
     );
+    assert!(
+        last.message.ends_with("desired libraries 2 INSTALLED"),
+        "{}",
+        last.message
+    );
     assert_eq!(status_name(last, &pypi(PYPI)), Some(S::Installed));
     assert_eq!(status_name(last, &pypi("requests")), Some(S::Installed));
     assert_eq!(

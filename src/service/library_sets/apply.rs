@@ -245,7 +245,10 @@ impl Tenant {
             (true, true) => {
                 format!("cluster {cluster_id} already has the desired libraries: nothing to do")
             }
-            (true, false) => format!("cluster {cluster_id}: applied"),
+            (true, false) => format!(
+                "cluster {cluster_id}: applied; desired libraries {}",
+                describe::desired_statuses(&valid.libraries, &statuses)
+            ),
         };
         progress
             .send(ApplyStage::Done, done, &statuses, restart_required)

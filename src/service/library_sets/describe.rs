@@ -1,9 +1,11 @@
 //! The plan as a proto message, and the sentences the streams carry.
 
+use std::collections::BTreeMap;
+
 use super::{identity::Identity, plan::Plan};
 use crate::{
     convert,
-    databricks::models::{Library, ReportedLibrary},
+    databricks::models::{Library, LibraryFullStatus, ReportedLibrary},
     proto::compute as pb,
 };
 
@@ -72,4 +74,28 @@ pub(super) fn restart_reason(cluster_id: &str, plan: &Plan) -> String {
          the restart policy is NEVER, so it was not restarted \
          (use RESTART_POLICY_IF_NEEDED or POST /api/2.1/clusters/restart)"
     )
+}
+
+/// `2 INSTALLED, 1 PENDING`: where the desired libraries stand in
+/// `statuses`; `none` for an empty set.
+pub(super) fn desired_statuses(desired: &[Library], statuses: &[LibraryFullStatus]) -> String {
+    let mut counts = BTreeMap::<&str, usize>::new();
+    for library in desired {
+        let status = statuses
+            .iter()
+            .find(|status| {
+                !status.is_library_for_all_clusters
+                    && matches!(&status.library, ReportedLibrary::Known(known) if known == library)
+            })
+            .map_or("not listed yet", |status| status.status.as_str());
+        *counts.entry(status).or_default() += 1;
+    }
+    if counts.is_empty() {
+        return "none".to_owned();
+    }
+    let parts: Vec<String> = counts
+        .iter()
+        .map(|(status, n)| format!("{n} {status}"))
+        .collect();
+    parts.join(", ")
 }
