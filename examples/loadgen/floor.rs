@@ -259,6 +259,24 @@ impl pb::compute_service_server::ComputeService for Floor {
     ) -> Result<Response<Self::WatchClusterStream>, Status> {
         Err(unimplemented())
     }
+
+    type ApplyLibrariesStream = ResponseStream<pb::ApplyLibrariesResponse>;
+
+    async fn apply_libraries(
+        &self,
+        _: Request<pb::ApplyLibrariesRequest>,
+    ) -> Result<Response<Self::ApplyLibrariesStream>, Status> {
+        Err(unimplemented())
+    }
+
+    type ReplaceLibraryStream = ResponseStream<pb::ReplaceLibraryResponse>;
+
+    async fn replace_library(
+        &self,
+        _: Request<pb::ReplaceLibraryRequest>,
+    ) -> Result<Response<Self::ReplaceLibraryStream>, Status> {
+        Err(unimplemented())
+    }
 }
 
 /// What the floor answers to every other method.

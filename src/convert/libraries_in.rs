@@ -39,7 +39,12 @@ pub fn libraries_request(
     })
 }
 
-fn library_in(violations: &mut Violations, at: &str, library: &pb::Library) -> Option<Library> {
+/// Validates one library at field path `at`; `None` after adding violations.
+pub(super) fn library_in(
+    violations: &mut Violations,
+    at: &str,
+    library: &pb::Library,
+) -> Option<Library> {
     let Some(kind) = &library.kind else {
         violations.add(
             at,

@@ -51,7 +51,8 @@ fn install_status(raw: &str) -> LibraryInstallStatus {
     }
 }
 
-fn library_out(library: Library) -> pb::Library {
+/// Converts one library specification.
+pub fn library_out(library: Library) -> pb::Library {
     let kind = match library {
         Library::Jar(uri) => Kind::Jar(uri),
         Library::Egg(uri) => Kind::Egg(uri),

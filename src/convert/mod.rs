@@ -12,6 +12,7 @@ mod libraries_in;
 mod libraries_out;
 mod library_files_in;
 mod library_files_out;
+mod library_sets_in;
 mod limits;
 mod results_limit;
 mod text;
@@ -31,13 +32,17 @@ pub use commands_in::{
 };
 pub use commands_out::{command, context_status, is_terminal};
 pub use libraries_in::{cluster_id, libraries_request};
-pub use libraries_out::{cluster_library_statuses, library_full_status};
+pub use libraries_out::{cluster_library_statuses, library_full_status, library_out};
 pub use library_files_in::{
     FileLocation, FileStore, ListRequest, MAX_FILE_LIST_PAGE, MAX_FILE_NAME_BYTES, UploadHeader,
     file_path, list_request, upload_header,
 };
 pub use library_files_out::{
     VERSION_HASH_DIGITS, dbfs_entry, library_for, versioned_name, volume_entry, workspace_entry,
+};
+pub use library_sets_in::{
+    ApplyLibraries, MAX_LIBRARY_SET, MAX_REPLACE_CLUSTERS, ReplaceLibrary, ReplaceTargets, Restart,
+    apply_libraries, replace_library,
 };
 pub(crate) use limits::too_long;
 pub use limits::{

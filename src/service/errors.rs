@@ -17,6 +17,7 @@ use super::{
     clusters::ClusterNotStartable,
     coalesce::DeadlinePassed,
     library_files::LibraryFileInUse,
+    library_sets::LibrariesFailed,
     pagination::UnreadableSnapshot,
     shutdown::ShuttingDown,
     tenants::CallerTableFull,
@@ -175,6 +176,18 @@ impl From<ClusterTargetUnreachable> for Status {
         let mut details = ErrorDetails::new();
         details.set_error_info("CLUSTER_TARGET_UNREACHABLE", LOCAL_DOMAIN, metadata);
         Status::with_error_details(Code::FailedPrecondition, error.to_string(), details)
+    }
+}
+
+// === impl From<LibrariesFailed> ===
+
+impl From<LibrariesFailed> for Status {
+    fn from(error: LibrariesFailed) -> Self {
+        local_status(
+            Code::FailedPrecondition,
+            "LIBRARY_INSTALL_FAILED",
+            error.to_string(),
+        )
     }
 }
 

@@ -15,6 +15,7 @@ pub mod errors;
 mod lasting;
 mod libraries;
 mod library_files;
+mod library_sets;
 pub mod pagination;
 mod shutdown;
 pub mod snapshots;
@@ -509,5 +510,27 @@ impl pb::compute_service_server::ComputeService for ComputeService {
         let (tenant, _) = self.lasting_caller(&request).await?;
         let updates = tenant.watch_cluster_until(request.into_inner())?;
         Ok(Response::new(self.stop.guard(updates)))
+    }
+
+    type ApplyLibrariesStream = ResponseStream<pb::ApplyLibrariesResponse>;
+
+    async fn apply_libraries(
+        &self,
+        request: Request<pb::ApplyLibrariesRequest>,
+    ) -> Result<Response<Self::ApplyLibrariesStream>, Status> {
+        let (tenant, options) = self.caller(&request)?;
+        let progress = tenant.apply_libraries(request.into_inner(), options)?;
+        Ok(Response::new(self.stop.guard(progress)))
+    }
+
+    type ReplaceLibraryStream = ResponseStream<pb::ReplaceLibraryResponse>;
+
+    async fn replace_library(
+        &self,
+        request: Request<pb::ReplaceLibraryRequest>,
+    ) -> Result<Response<Self::ReplaceLibraryStream>, Status> {
+        let (tenant, options) = self.caller(&request)?;
+        let progress = tenant.replace_library(request.into_inner(), options)?;
+        Ok(Response::new(self.stop.guard(progress)))
     }
 }

@@ -22,7 +22,7 @@ WORK=$HERE/.work
 REQS=$HERE/requirements.txt
 CHECK_TIMEOUT=${INTEROP_CHECK_TIMEOUT:-300}
 
-ALL_CHECKS=(buf_lint python_grpc_client buf_curl grpc_streaming databricks_sdk_check sdk_clusters python_commands sdk_commands sdk_files go_plugin_host http2_streams connection_flood)
+ALL_CHECKS=(buf_lint python_grpc_client buf_curl grpc_streaming databricks_sdk_check sdk_clusters sdk_files python_commands sdk_commands library_sets go_plugin_host http2_streams connection_flood)
 
 child=""
 cleanup() {

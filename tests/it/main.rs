@@ -27,6 +27,7 @@ mod helpers;
 mod large_workspace;
 mod libraries;
 mod library_files;
+mod library_sets;
 mod passthrough;
 mod plugin;
 mod quiet_blips;

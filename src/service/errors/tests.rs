@@ -273,3 +273,25 @@ fn a_cluster_that_cannot_be_started_is_a_failed_precondition() {
         "cluster c is ERROR (driver lost), so it cannot be started"
     );
 }
+
+#[test]
+fn a_library_that_failed_to_install_is_a_failed_precondition_with_its_messages() {
+    let status = Status::from(LibrariesFailed {
+        cluster_id: "c".into(),
+        failures: vec![(
+            "pypi nope (nope==1)".into(),
+            vec!["ERROR: No matching distribution found for nope==1".into()],
+        )],
+    });
+    assert_eq!(status.code(), Code::FailedPrecondition);
+    assert_eq!(
+        status.message(),
+        "on cluster c, pypi nope (nope==1) FAILED: ERROR: No matching distribution found for nope==1"
+    );
+    let details = status.get_error_details();
+    let info = details.error_info().unwrap();
+    assert_eq!(
+        (info.reason.as_str(), info.domain.as_str()),
+        ("LIBRARY_INSTALL_FAILED", LOCAL_DOMAIN)
+    );
+}
