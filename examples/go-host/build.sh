@@ -22,9 +22,18 @@ for tool in go protoc protoc-gen-go; do
 done
 rm -rf "$GOPATH_DIR/src/$PKG"
 mkdir -p "$GOPATH_DIR/src/$PKG/computepb" "$GOPATH_DIR/src/$PKG/go-host" "$(dirname "$OUT")"
+# The package's messages live in one file per family; every file goes into the
+# one Go package computepb (an M mapping each), compiled in one protoc run.
+PROTOS=()
+MAPPINGS=""
+for file in "$ROOT"/proto/databricks/compute/v1/*.proto; do
+  name=databricks/compute/v1/$(basename "$file")
+  PROTOS+=("$name")
+  MAPPINGS+=",M$name=$PKG/computepb"
+done
 protoc -I "$ROOT/proto" \
-  --go_out="plugins=grpc,paths=source_relative,Mdatabricks/compute/v1/compute.proto=$PKG/computepb:$GOPATH_DIR/src/$PKG/computepb" \
-  databricks/compute/v1/compute.proto
+  --go_out="plugins=grpc,paths=source_relative$MAPPINGS:$GOPATH_DIR/src/$PKG/computepb" \
+  "${PROTOS[@]}"
 # paths=source_relative keeps the proto's directories: flatten them.
 find "$GOPATH_DIR/src/$PKG/computepb" -name '*.pb.go' -exec mv {} "$GOPATH_DIR/src/$PKG/computepb/" \;
 cp "$HERE/main.go" "$GOPATH_DIR/src/$PKG/go-host/"

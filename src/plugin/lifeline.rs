@@ -34,10 +34,13 @@ pub fn process_shutdown() -> impl Future<Output = ()> + Send + 'static {
     let terminate = listen(SignalKind::terminate(), "SIGTERM");
     let interrupt = listen(SignalKind::interrupt(), "SIGINT");
     async move {
+        // Biased, SIGINT first: a SIGINT that arrived before a SIGTERM is
+        // drained (and logged as ignored) before the SIGTERM ends the select.
         tokio::select! {
+            biased;
+            () = ignore(interrupt) => {}
             () = recv(terminate) => info!("SIGTERM received, shutting down"),
             () = stdout_closed() => info!("the host closed our stdout, shutting down"),
-            () = ignore(interrupt) => {}
         }
     }
 }
