@@ -95,9 +95,9 @@ async fn seed_scenario_with_uploaded_builds_replaces_the_jar_once_and_is_idempot
     )
     .await;
     let plan = second[0].plan.clone().unwrap();
-    assert_eq!(plan.install, [v2.clone()]);
-    assert_eq!(plan.uninstall, [v1.clone()]);
-    assert_eq!(plan.unchanged, [package.clone()]);
+    assert_eq!(plan.install, std::slice::from_ref(&v2));
+    assert_eq!(plan.uninstall, std::slice::from_ref(&v1));
+    assert_eq!(plan.unchanged, std::slice::from_ref(&package));
     assert_eq!(restart_calls(&app), 1, "exactly one restart");
     assert_eq!(
         second
