@@ -12,6 +12,7 @@ use tonic_types::StatusExt;
 use crate::helpers::{RUNNING, TERMINATED, TestApp, pypi};
 
 mod replace;
+mod seed;
 
 // Versioned names as UploadLibrary writes them. Cloud URIs rather than
 // /Volumes paths: the emulator fails a /Volumes or /Workspace library whose
