@@ -98,13 +98,29 @@ impl Tenant {
         };
         let path = header.directory.join(&name);
         let (size, sha256) = (spooled.size, spooled.sha256.clone());
-        store(&self.client, &header, &path, spooled, options).await?;
-        info!(size, store = ?header.directory.store, "library file uploaded");
+        let already_present = match store(&self.client, &header, &path, spooled, options).await {
+            Ok(()) => false,
+            // A versioned name carries the content's hash: the file already
+            // there under it is this build (a re-run of the same job).
+            Err(status)
+                if header.versioned
+                    && !header.overwrite
+                    && status.code() == tonic::Code::AlreadyExists =>
+            {
+                info!(size, store = ?header.directory.store, "this build is already uploaded under its versioned name");
+                true
+            }
+            Err(status) => return Err(status),
+        };
+        if !already_present {
+            info!(size, store = ?header.directory.store, "library file uploaded");
+        }
         Ok(pb::UploadLibraryResponse {
             library: convert::library_for(&name, &path),
             path,
             size,
             sha256,
+            already_present,
         })
     }
 

@@ -133,6 +133,31 @@ async fn overwrite_false_refuses_an_existing_file_and_true_replaces_it() {
     app.stop().await;
 }
 
+/// A re-run of the same build (same bytes, `versioned`, no overwrite) finds
+/// its file under the hash-named path and succeeds without writing; other
+/// bytes under a plain name are still refused.
+#[tokio::test]
+async fn uploading_the_same_versioned_build_again_succeeds_without_writing() {
+    let mut app = TestApp::spawn().await;
+    let mut versioned = header(VOLUME, "etl-1.4.0.jar");
+    versioned.versioned = true;
+    let first = upload(&mut app, versioned.clone(), b"build 7", 4)
+        .await
+        .unwrap();
+    assert!(!first.already_present);
+    let again = upload(&mut app, versioned, b"build 7", 4).await.unwrap();
+    assert!(again.already_present, "{again:?}");
+    assert_eq!((again.path.as_str(), again.size), (first.path.as_str(), 7));
+    assert_eq!(again.sha256, first.sha256);
+    assert_eq!(stored(&app, &first.path), Some(b"build 7".to_vec()));
+    let suffix = first.path.trim_start_matches("/Volumes/main/default/libs/");
+    let puts = app.upstream_calls(&format!(
+        "/api/2.0/fs/files/Volumes/main/default/libs/{suffix}"
+    ));
+    assert_eq!(puts.len(), 2, "the second PUT was refused as existing");
+    app.stop().await;
+}
+
 #[tokio::test]
 async fn versioned_names_carry_the_content_hash_so_each_build_gets_its_own_path() {
     let mut app = TestApp::spawn().await;
