@@ -1,8 +1,13 @@
-//! Clusters API 2.1 on [`Client`]. Every call but `create` is safe to resend:
-//! start, restart, delete, pin and unpin of a cluster already there do
-//! nothing, and edit and resize set absolute values. A `create` is safe to
-//! resend only with an `idempotency_token`, since Databricks answers a repeat
-//! of the token with the cluster the first request made.
+//! Clusters API 2.1 on [`Client`]. Reads, start, terminate (`delete`), pin
+//! and unpin are safe to resend: a repeat reads again, meets a start the
+//! StartCluster loop reads past, or does nothing. Restart, edit, resize and
+//! permanent-delete are sent again only if they provably never arrived
+//! ([`Resend::OnlyIfNotSent`]): once one took effect Databricks refuses its
+//! repeat (`INVALID_STATE` for a cluster now restarting or resizing, "does
+//! not exist" for one deleted), which would tell the caller the opposite of
+//! what happened. A `create` is safe to resend only with an
+//! `idempotency_token`, since Databricks answers a repeat of the token with
+//! the cluster the first request made.
 
 use serde::Serialize;
 use tracing::instrument;
@@ -72,7 +77,7 @@ impl Client {
         request: &EditClusterRequest,
         options: CallOptions,
     ) -> Result<(), Error> {
-        self.post_safe("/api/2.1/clusters/edit", request, options)
+        self.post_once("/api/2.1/clusters/edit", request, options)
             .await
     }
 
@@ -83,7 +88,7 @@ impl Client {
         request: &ResizeClusterRequest,
         options: CallOptions,
     ) -> Result<(), Error> {
-        self.post_safe("/api/2.1/clusters/resize", request, options)
+        self.post_once("/api/2.1/clusters/resize", request, options)
             .await
     }
 
@@ -94,14 +99,18 @@ impl Client {
             .await
     }
 
-    /// `POST /api/2.1/clusters/restart`.
+    /// `POST /api/2.1/clusters/restart`: 400 `INVALID_STATE` unless RUNNING,
+    /// so never resent once it may have arrived.
     #[instrument(skip_all, fields(cluster_id = %excerpt(cluster_id)))]
     pub async fn restart_cluster(
         &self,
         cluster_id: &str,
         options: CallOptions,
     ) -> Result<(), Error> {
-        self.cluster_action("/api/2.1/clusters/restart", cluster_id, options)
+        let request = ClusterIdRequest {
+            cluster_id: cluster_id.to_owned(),
+        };
+        self.post_once("/api/2.1/clusters/restart", &request, options)
             .await
     }
 
@@ -116,14 +125,18 @@ impl Client {
             .await
     }
 
-    /// `POST /api/2.1/clusters/permanent-delete`.
+    /// `POST /api/2.1/clusters/permanent-delete`: a repeat meets "does not
+    /// exist", so never resent once it may have arrived.
     #[instrument(skip_all, fields(cluster_id = %excerpt(cluster_id)))]
     pub async fn permanent_delete_cluster(
         &self,
         cluster_id: &str,
         options: CallOptions,
     ) -> Result<(), Error> {
-        self.cluster_action("/api/2.1/clusters/permanent-delete", cluster_id, options)
+        let request = ClusterIdRequest {
+            cluster_id: cluster_id.to_owned(),
+        };
+        self.post_once("/api/2.1/clusters/permanent-delete", &request, options)
             .await
     }
 
@@ -171,6 +184,18 @@ impl Client {
         options: CallOptions,
     ) -> Result<(), Error> {
         self.post::<_, serde_json::Value>(path, body, options, Resend::Safe)
+            .await
+            .map(drop)
+    }
+
+    /// A change whose repeat Databricks refuses once it took effect.
+    async fn post_once<B: Serialize>(
+        &self,
+        path: &str,
+        body: &B,
+        options: CallOptions,
+    ) -> Result<(), Error> {
+        self.post::<_, serde_json::Value>(path, body, options, Resend::OnlyIfNotSent)
             .await
             .map(drop)
     }

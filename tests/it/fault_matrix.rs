@@ -5,6 +5,8 @@
 //! connection broke); streams tolerate [`MAX_TRANSIENT_FAILURES`] failed or
 //! unreadable polls in a row and end with a clear status on the next.
 
+mod clusters;
+
 use std::{future::Future, time::Duration};
 
 use databricks_grpc::{
