@@ -1,19 +1,19 @@
-//! Clusters API 2.1 on [`Client`]. Reads, start, terminate (`delete`), pin
-//! and unpin are safe to resend: a repeat reads again, meets a start the
-//! StartCluster loop reads past, or does nothing. Restart, edit, resize and
-//! permanent-delete are sent again only if they provably never arrived
-//! ([`Resend::OnlyIfNotSent`]): once one took effect Databricks refuses its
-//! repeat (`INVALID_STATE` for a cluster now restarting or resizing, "does
-//! not exist" for one deleted), which would tell the caller the opposite of
-//! what happened. A `create` is safe to resend only with an
-//! `idempotency_token`, since Databricks answers a repeat of the token with
-//! the cluster the first request made.
+//! Clusters API 2.1 on [`Client`]. Every call but `create` is safe to resend:
+//! start, delete, pin and unpin of a cluster already there do nothing, and
+//! edit and resize set absolute values. Restart, edit and resize of a cluster
+//! the lost attempt already set restarting or resizing are refused
+//! (`INVALID_STATE`), and a permanent-delete it already did meets "does not
+//! exist": a resend after a lost answer that meets that refusal succeeds,
+//! since the work is done (StartCluster's own loop reads past its refusal).
+//! A `create` is safe to resend only with an `idempotency_token`, since
+//! Databricks answers a repeat of the token with the cluster the first
+//! request made.
 
 use serde::Serialize;
 use tracing::instrument;
 
 use super::{
-    CallOptions, Client, Error,
+    ApiError, CallOptions, Client, Error,
     models::{
         ClusterDetails, ClusterEventsRequest, ClusterEventsResponse, ClusterIdRequest,
         CreateClusterRequest, CreateClusterResponse, EditClusterRequest, ListClustersQuery,
@@ -77,8 +77,10 @@ impl Client {
         request: &EditClusterRequest,
         options: CallOptions,
     ) -> Result<(), Error> {
-        self.post_once("/api/2.1/clusters/edit", request, options)
-            .await
+        let edited = self
+            .post_safe("/api/2.1/clusters/edit", request, options)
+            .await;
+        Error::done_by_lost_attempt(edited, ApiError::is_invalid_state)
     }
 
     /// `POST /api/2.1/clusters/resize`.
@@ -88,8 +90,10 @@ impl Client {
         request: &ResizeClusterRequest,
         options: CallOptions,
     ) -> Result<(), Error> {
-        self.post_once("/api/2.1/clusters/resize", request, options)
-            .await
+        let resized = self
+            .post_safe("/api/2.1/clusters/resize", request, options)
+            .await;
+        Error::done_by_lost_attempt(resized, ApiError::is_invalid_state)
     }
 
     /// `POST /api/2.1/clusters/start`: 400 `INVALID_STATE` unless TERMINATED.
@@ -99,19 +103,17 @@ impl Client {
             .await
     }
 
-    /// `POST /api/2.1/clusters/restart`: 400 `INVALID_STATE` unless RUNNING,
-    /// so never resent once it may have arrived.
+    /// `POST /api/2.1/clusters/restart`.
     #[instrument(skip_all, fields(cluster_id = %excerpt(cluster_id)))]
     pub async fn restart_cluster(
         &self,
         cluster_id: &str,
         options: CallOptions,
     ) -> Result<(), Error> {
-        let request = ClusterIdRequest {
-            cluster_id: cluster_id.to_owned(),
-        };
-        self.post_once("/api/2.1/clusters/restart", &request, options)
-            .await
+        let restarted = self
+            .cluster_action("/api/2.1/clusters/restart", cluster_id, options)
+            .await;
+        Error::done_by_lost_attempt(restarted, ApiError::is_invalid_state)
     }
 
     /// `POST /api/2.1/clusters/delete`: terminates; the cluster stays listed.
@@ -125,19 +127,17 @@ impl Client {
             .await
     }
 
-    /// `POST /api/2.1/clusters/permanent-delete`: a repeat meets "does not
-    /// exist", so never resent once it may have arrived.
+    /// `POST /api/2.1/clusters/permanent-delete`.
     #[instrument(skip_all, fields(cluster_id = %excerpt(cluster_id)))]
     pub async fn permanent_delete_cluster(
         &self,
         cluster_id: &str,
         options: CallOptions,
     ) -> Result<(), Error> {
-        let request = ClusterIdRequest {
-            cluster_id: cluster_id.to_owned(),
-        };
-        self.post_once("/api/2.1/clusters/permanent-delete", &request, options)
-            .await
+        let deleted = self
+            .cluster_action("/api/2.1/clusters/permanent-delete", cluster_id, options)
+            .await;
+        Error::done_by_lost_attempt(deleted, ApiError::is_not_found)
     }
 
     /// `POST /api/2.1/clusters/pin`.
@@ -184,18 +184,6 @@ impl Client {
         options: CallOptions,
     ) -> Result<(), Error> {
         self.post::<_, serde_json::Value>(path, body, options, Resend::Safe)
-            .await
-            .map(drop)
-    }
-
-    /// A change whose repeat Databricks refuses once it took effect.
-    async fn post_once<B: Serialize>(
-        &self,
-        path: &str,
-        body: &B,
-        options: CallOptions,
-    ) -> Result<(), Error> {
-        self.post::<_, serde_json::Value>(path, body, options, Resend::OnlyIfNotSent)
             .await
             .map(drop)
     }

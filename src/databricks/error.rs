@@ -106,6 +106,22 @@ pub enum Error {
 // === impl Error ===
 
 impl Error {
+    /// `Ok` when this is the refusal a resend met because the attempt whose
+    /// answer was lost already did the work (`done_before(api)` says which
+    /// refusal that is): the caller asked for that work, and it is done.
+    pub fn done_by_lost_attempt(
+        result: Result<(), Self>,
+        done_before: impl FnOnce(&ApiError) -> bool,
+    ) -> Result<(), Self> {
+        match result {
+            Err(Self::Api(api)) if api.after_lost_answer && done_before(&api) => {
+                tracing::debug!(endpoint = %api.endpoint, "the lost attempt did the work; its resend was refused");
+                Ok(())
+            }
+            other => other,
+        }
+    }
+
     /// True when the request may have reached Databricks and done its work
     /// although the call failed: the connection broke after sending, no
     /// answer came in time, or an answer came that could not be read (or
@@ -155,6 +171,23 @@ pub struct ApiError {
 // === impl ApiError ===
 
 impl ApiError {
+    /// Databricks says the thing asked about is not there (404,
+    /// `RESOURCE_DOES_NOT_EXIST`, `NOT_FOUND`, or "... does not exist").
+    pub fn is_not_found(&self) -> bool {
+        self.http_status == 404
+            || matches!(
+                self.error_code.as_str(),
+                "RESOURCE_DOES_NOT_EXIST" | "NOT_FOUND"
+            )
+            || self.message.contains("does not exist")
+    }
+
+    /// Databricks refused because of the resource's state (`INVALID_STATE`),
+    /// e.g. a restart of a cluster that is already restarting.
+    pub fn is_invalid_state(&self) -> bool {
+        self.error_code == "INVALID_STATE"
+    }
+
     /// Databricks refused because the execution context does not exist
     /// (REST 1.2 `ContextNotFound`, or a message saying so).
     pub fn is_context_not_found(&self) -> bool {

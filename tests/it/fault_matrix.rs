@@ -6,6 +6,8 @@
 //! unreadable polls in a row and end with a clear status on the next.
 
 mod clusters;
+mod library_files;
+mod library_sets;
 
 use std::{future::Future, time::Duration};
 
