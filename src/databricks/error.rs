@@ -197,3 +197,49 @@ impl ApiError {
                 && (message.contains("not found") || message.contains("does not exist")))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{ApiError, Error};
+
+    fn refusal(code: &str, message: &str, after_lost_answer: bool) -> Result<(), Error> {
+        Err(ApiError {
+            endpoint: "POST /api/2.1/clusters/restart".into(),
+            http_status: 400,
+            error_code: code.into(),
+            message: message.into(),
+            request_id: None,
+            details: Vec::new(),
+            retry_after: None,
+            after_lost_answer,
+        }
+        .into())
+    }
+
+    #[test]
+    fn only_the_named_refusal_of_a_resend_after_a_lost_answer_is_success() {
+        let restarting = "Cluster c is in unexpected state Restarting.";
+        let done = Error::done_by_lost_attempt(
+            refusal("INVALID_STATE", restarting, true),
+            ApiError::is_invalid_state,
+        );
+        assert!(done.is_ok());
+        // The first attempt's own refusal stays a refusal.
+        let first = Error::done_by_lost_attempt(
+            refusal("INVALID_STATE", restarting, false),
+            ApiError::is_invalid_state,
+        );
+        assert!(first.is_err());
+        // Another refusal of the resend stays a refusal.
+        let other = Error::done_by_lost_attempt(
+            refusal("INVALID_PARAMETER_VALUE", "bad", true),
+            ApiError::is_invalid_state,
+        );
+        assert!(other.is_err());
+        let gone = Error::done_by_lost_attempt(
+            refusal("INVALID_PARAMETER_VALUE", "Cluster c does not exist", true),
+            ApiError::is_not_found,
+        );
+        assert!(gone.is_ok());
+    }
+}
