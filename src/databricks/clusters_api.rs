@@ -1,14 +1,19 @@
 //! Clusters API 2.1 on [`Client`]. Every call but `create` is safe to resend:
-//! start, restart, delete, pin and unpin of a cluster already there do
-//! nothing, and edit and resize set absolute values. A `create` is safe to
-//! resend only with an `idempotency_token`, since Databricks answers a repeat
-//! of the token with the cluster the first request made.
+//! start, delete, pin and unpin of a cluster already there do nothing, and
+//! edit and resize set absolute values. Restart, edit and resize of a cluster
+//! the lost attempt already set restarting or resizing are refused
+//! (`INVALID_STATE`), and a permanent-delete it already did meets "does not
+//! exist": a resend after a lost answer that meets that refusal succeeds,
+//! since the work is done (StartCluster's own loop reads past its refusal).
+//! A `create` is safe to resend only with an `idempotency_token`, since
+//! Databricks answers a repeat of the token with the cluster the first
+//! request made.
 
 use serde::Serialize;
 use tracing::instrument;
 
 use super::{
-    CallOptions, Client, Error,
+    ApiError, CallOptions, Client, Error,
     models::{
         ClusterDetails, ClusterEventsRequest, ClusterEventsResponse, ClusterIdRequest,
         CreateClusterRequest, CreateClusterResponse, EditClusterRequest, ListClustersQuery,
@@ -72,8 +77,10 @@ impl Client {
         request: &EditClusterRequest,
         options: CallOptions,
     ) -> Result<(), Error> {
-        self.post_safe("/api/2.1/clusters/edit", request, options)
-            .await
+        let edited = self
+            .post_safe("/api/2.1/clusters/edit", request, options)
+            .await;
+        Error::done_by_lost_attempt(edited, ApiError::is_invalid_state)
     }
 
     /// `POST /api/2.1/clusters/resize`.
@@ -83,8 +90,10 @@ impl Client {
         request: &ResizeClusterRequest,
         options: CallOptions,
     ) -> Result<(), Error> {
-        self.post_safe("/api/2.1/clusters/resize", request, options)
-            .await
+        let resized = self
+            .post_safe("/api/2.1/clusters/resize", request, options)
+            .await;
+        Error::done_by_lost_attempt(resized, ApiError::is_invalid_state)
     }
 
     /// `POST /api/2.1/clusters/start`: 400 `INVALID_STATE` unless TERMINATED.
@@ -101,8 +110,10 @@ impl Client {
         cluster_id: &str,
         options: CallOptions,
     ) -> Result<(), Error> {
-        self.cluster_action("/api/2.1/clusters/restart", cluster_id, options)
-            .await
+        let restarted = self
+            .cluster_action("/api/2.1/clusters/restart", cluster_id, options)
+            .await;
+        Error::done_by_lost_attempt(restarted, ApiError::is_invalid_state)
     }
 
     /// `POST /api/2.1/clusters/delete`: terminates; the cluster stays listed.
@@ -123,8 +134,10 @@ impl Client {
         cluster_id: &str,
         options: CallOptions,
     ) -> Result<(), Error> {
-        self.cluster_action("/api/2.1/clusters/permanent-delete", cluster_id, options)
-            .await
+        let deleted = self
+            .cluster_action("/api/2.1/clusters/permanent-delete", cluster_id, options)
+            .await;
+        Error::done_by_lost_attempt(deleted, ApiError::is_not_found)
     }
 
     /// `POST /api/2.1/clusters/pin`.

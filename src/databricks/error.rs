@@ -106,6 +106,22 @@ pub enum Error {
 // === impl Error ===
 
 impl Error {
+    /// `Ok` when this is the refusal a resend met because the attempt whose
+    /// answer was lost already did the work (`done_before(api)` says which
+    /// refusal that is): the caller asked for that work, and it is done.
+    pub fn done_by_lost_attempt(
+        result: Result<(), Self>,
+        done_before: impl FnOnce(&ApiError) -> bool,
+    ) -> Result<(), Self> {
+        match result {
+            Err(Self::Api(api)) if api.after_lost_answer && done_before(&api) => {
+                tracing::debug!(endpoint = %api.endpoint, "the lost attempt did the work; its resend was refused");
+                Ok(())
+            }
+            other => other,
+        }
+    }
+
     /// True when the request may have reached Databricks and done its work
     /// although the call failed: the connection broke after sending, no
     /// answer came in time, or an answer came that could not be read (or
@@ -155,6 +171,23 @@ pub struct ApiError {
 // === impl ApiError ===
 
 impl ApiError {
+    /// Databricks says the thing asked about is not there (404,
+    /// `RESOURCE_DOES_NOT_EXIST`, `NOT_FOUND`, or "... does not exist").
+    pub fn is_not_found(&self) -> bool {
+        self.http_status == 404
+            || matches!(
+                self.error_code.as_str(),
+                "RESOURCE_DOES_NOT_EXIST" | "NOT_FOUND"
+            )
+            || self.message.contains("does not exist")
+    }
+
+    /// Databricks refused because of the resource's state (`INVALID_STATE`),
+    /// e.g. a restart of a cluster that is already restarting.
+    pub fn is_invalid_state(&self) -> bool {
+        self.error_code == "INVALID_STATE"
+    }
+
     /// Databricks refused because the execution context does not exist
     /// (REST 1.2 `ContextNotFound`, or a message saying so).
     pub fn is_context_not_found(&self) -> bool {
@@ -162,5 +195,51 @@ impl ApiError {
         message.contains("contextnotfound")
             || (message.contains("context")
                 && (message.contains("not found") || message.contains("does not exist")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{ApiError, Error};
+
+    fn refusal(code: &str, message: &str, after_lost_answer: bool) -> Result<(), Error> {
+        Err(ApiError {
+            endpoint: "POST /api/2.1/clusters/restart".into(),
+            http_status: 400,
+            error_code: code.into(),
+            message: message.into(),
+            request_id: None,
+            details: Vec::new(),
+            retry_after: None,
+            after_lost_answer,
+        }
+        .into())
+    }
+
+    #[test]
+    fn only_the_named_refusal_of_a_resend_after_a_lost_answer_is_success() {
+        let restarting = "Cluster c is in unexpected state Restarting.";
+        let done = Error::done_by_lost_attempt(
+            refusal("INVALID_STATE", restarting, true),
+            ApiError::is_invalid_state,
+        );
+        assert!(done.is_ok());
+        // The first attempt's own refusal stays a refusal.
+        let first = Error::done_by_lost_attempt(
+            refusal("INVALID_STATE", restarting, false),
+            ApiError::is_invalid_state,
+        );
+        assert!(first.is_err());
+        // Another refusal of the resend stays a refusal.
+        let other = Error::done_by_lost_attempt(
+            refusal("INVALID_PARAMETER_VALUE", "bad", true),
+            ApiError::is_invalid_state,
+        );
+        assert!(other.is_err());
+        let gone = Error::done_by_lost_attempt(
+            refusal("INVALID_PARAMETER_VALUE", "Cluster c does not exist", true),
+            ApiError::is_not_found,
+        );
+        assert!(gone.is_ok());
     }
 }

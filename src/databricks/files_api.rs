@@ -4,7 +4,8 @@
 //!
 //! Resend rules: directory creation, listing, deletion and an `overwrite`
 //! workspace import are [`Resend::Safe`] (repeating them changes nothing
-//! more). The streamed upload `PUT` is sent once: its body cannot be
+//! more; a delete resent after a lost answer that meets "not found" has
+//! succeeded, since the lost attempt deleted the file). The streamed upload `PUT` is sent once: its body cannot be
 //! replayed, and a resend after a lost answer could meet its own file with
 //! `overwrite=false`. DBFS `create`, `add-block` and `close` are
 //! [`Resend::OnlyIfNotSent`]: a repeated block would be appended twice.
@@ -14,7 +15,7 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use tracing::instrument;
 
 use super::{
-    CallOptions, Client, Error,
+    ApiError, CallOptions, Client, Error,
     models::{
         DbfsAddBlock, DbfsCreate, DbfsHandle, DbfsList, DirectoryContents, PathBody, PathDelete,
         WorkspaceImport, WorkspaceList,
@@ -86,9 +87,11 @@ impl Client {
     #[instrument(skip_all)]
     pub async fn delete_file(&self, path: &str, options: CallOptions) -> Result<(), Error> {
         let request = self.request(Method::DELETE, &format!("{FILES}{}", files_url_path(path)));
-        self.send::<serde_json::Value>(Method::DELETE, FILES, request, options, Resend::Safe)
+        let deleted = self
+            .send::<serde_json::Value>(Method::DELETE, FILES, request, options, Resend::Safe)
             .await
-            .map(drop)
+            .map(drop);
+        Error::done_by_lost_attempt(deleted, ApiError::is_not_found)
     }
 
     /// One page of `GET /api/2.0/fs/directories{path}`.
@@ -161,9 +164,11 @@ impl Client {
             path: path.to_owned(),
             recursive: false,
         };
-        self.post::<_, serde_json::Value>("/api/2.0/workspace/delete", &body, options, Resend::Safe)
+        let deleted = self
+            .post::<_, serde_json::Value>("/api/2.0/workspace/delete", &body, options, Resend::Safe)
             .await
-            .map(drop)
+            .map(drop);
+        Error::done_by_lost_attempt(deleted, ApiError::is_not_found)
     }
 
     /// `POST /api/2.0/dbfs/create`: opens a write stream.
@@ -221,9 +226,11 @@ impl Client {
             path: path.to_owned(),
             recursive: false,
         };
-        self.post::<_, serde_json::Value>("/api/2.0/dbfs/delete", &body, options, Resend::Safe)
+        let deleted = self
+            .post::<_, serde_json::Value>("/api/2.0/dbfs/delete", &body, options, Resend::Safe)
             .await
-            .map(drop)
+            .map(drop);
+        Error::done_by_lost_attempt(deleted, ApiError::is_not_found)
     }
 }
 

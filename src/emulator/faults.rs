@@ -42,7 +42,8 @@ pub enum Fault {
     /// The handler runs (the request takes effect); its answer is sent
     /// after this delay.
     SlowAnswer(Duration),
-    /// The handler runs; the connection then breaks halfway through the body.
+    /// The handler runs; the connection then breaks halfway through the body
+    /// (a bodiless 204 is sent as a 200 whose empty body breaks).
     ResetMidResponse,
     /// The handler runs; the 200 body is cut in half.
     TruncatedJson,
@@ -168,6 +169,11 @@ async fn garble(response: Response, fault: Fault) -> Response {
     parts.headers.remove(header::CONTENT_LENGTH);
     let body = match fault {
         Fault::ResetMidResponse => {
+            // A 204 has no body to break, so the reset would go unseen: the
+            // answer becomes a 200 whose (empty) body then breaks.
+            if parts.status == StatusCode::NO_CONTENT {
+                parts.status = StatusCode::OK;
+            }
             let chunks: Vec<Result<Bytes, std::io::Error>> = vec![
                 Ok(half),
                 Err(std::io::Error::new(

@@ -21,7 +21,7 @@ use super::{
 use crate::{
     convert::{self, FileLocation, FileStore, UploadHeader},
     databricks::{
-        CallOptions, Client, DBFS_BLOCK_BYTES,
+        CallOptions, Client, DBFS_BLOCK_BYTES, Error,
         models::{DbfsAddBlock, DbfsCreate, Library, ReportedLibrary, WorkspaceImport},
     },
     proto::compute as pb,
@@ -294,7 +294,15 @@ async fn store_dbfs(
         path: path.to_owned(),
         overwrite,
     };
-    let handle = client.dbfs_create(&create, options).await?;
+    let handle = match client.dbfs_create(&create, options).await {
+        Ok(handle) => handle,
+        Err(error) => {
+            if matches!(error, Error::OutcomeUnknown { .. }) {
+                delete_if_still_empty(client.clone(), path.to_owned());
+            }
+            return Err(error.into());
+        }
+    };
     let cleanup = DeleteUnlessDone::new(client.clone(), path);
     let mut block = vec![0; DBFS_BLOCK_BYTES];
     loop {
@@ -311,6 +319,30 @@ async fn store_dbfs(
     client.dbfs_close(handle, options).await?;
     cleanup.done();
     Ok(())
+}
+
+/// A `create` whose answer was lost may have left an empty file at `path`
+/// (with its handle lost too): on its own task, like [`DeleteUnlessDone`],
+/// the file is deleted if it is there and still empty. A non-empty file is
+/// someone's earlier upload, which a `create` that never arrived left alone.
+fn delete_if_still_empty(client: Client, path: String) {
+    tokio::spawn(async move {
+        let listed = match client.dbfs_list(&path, CallOptions::default()).await {
+            Ok(listed) => listed,
+            Err(error) => {
+                warn!(%error, "could not check for an empty DBFS file a lost create left");
+                return;
+            }
+        };
+        let bare = path.strip_prefix("dbfs:").unwrap_or(&path);
+        let empty = listed
+            .files
+            .iter()
+            .any(|entry| entry.path == bare && !entry.is_dir && entry.file_size == 0);
+        if empty && let Err(error) = client.dbfs_delete(&path, CallOptions::default()).await {
+            warn!(%error, "could not delete the empty DBFS file a lost create left");
+        }
+    });
 }
 
 /// Fills `block` from `file` as far as it goes; 0 at the end.

@@ -5,6 +5,10 @@
 //! connection broke); streams tolerate [`MAX_TRANSIENT_FAILURES`] failed or
 //! unreadable polls in a row and end with a clear status on the next.
 
+mod clusters;
+mod library_files;
+mod library_sets;
+
 use std::{future::Future, time::Duration};
 
 use databricks_grpc::{
