@@ -57,31 +57,36 @@ struct SpecFields<'a> {
     policy_id: &'a str,
 }
 
+/// The [`SpecFields`] of a CreateCluster or EditCluster request: both
+/// messages name the shared fields alike.
+macro_rules! spec_fields {
+    ($request:expr) => {
+        SpecFields {
+            cluster_name: &$request.cluster_name,
+            spark_version: &$request.spark_version,
+            node_type_id: &$request.node_type_id,
+            driver_node_type_id: &$request.driver_node_type_id,
+            instance_pool_id: &$request.instance_pool_id,
+            num_workers: $request.num_workers,
+            autoscale: $request.autoscale.as_ref(),
+            autotermination_minutes: $request.autotermination_minutes,
+            spark_conf: &$request.spark_conf,
+            spark_env_vars: &$request.spark_env_vars,
+            custom_tags: &$request.custom_tags,
+            data_security_mode: &$request.data_security_mode,
+            single_user_name: &$request.single_user_name,
+            policy_id: &$request.policy_id,
+        }
+    };
+}
+
 /// Validates a CreateCluster request; the idempotency token is the
 /// caller's, or `None` (the service makes one).
 pub fn create_cluster(
     request: &pb::CreateClusterRequest,
 ) -> Result<CreateClusterRequest, InvalidRequest> {
     let mut violations = Violations::default();
-    let spec = spec(
-        &mut violations,
-        SpecFields {
-            cluster_name: &request.cluster_name,
-            spark_version: &request.spark_version,
-            node_type_id: &request.node_type_id,
-            driver_node_type_id: &request.driver_node_type_id,
-            instance_pool_id: &request.instance_pool_id,
-            num_workers: request.num_workers,
-            autoscale: request.autoscale.as_ref(),
-            autotermination_minutes: request.autotermination_minutes,
-            spark_conf: &request.spark_conf,
-            spark_env_vars: &request.spark_env_vars,
-            custom_tags: &request.custom_tags,
-            data_security_mode: &request.data_security_mode,
-            single_user_name: &request.single_user_name,
-            policy_id: &request.policy_id,
-        },
-    );
+    let spec = spec(&mut violations, spec_fields!(request));
     let token = &request.idempotency_token;
     if violations.check_length("idempotency_token", token, MAX_IDEMPOTENCY_TOKEN_BYTES)
         && token.chars().any(char::is_control)
@@ -100,25 +105,7 @@ pub fn edit_cluster(
 ) -> Result<EditClusterRequest, InvalidRequest> {
     let mut violations = Violations::default();
     violations.check_id("cluster_id", &request.cluster_id);
-    let spec = spec(
-        &mut violations,
-        SpecFields {
-            cluster_name: &request.cluster_name,
-            spark_version: &request.spark_version,
-            node_type_id: &request.node_type_id,
-            driver_node_type_id: &request.driver_node_type_id,
-            instance_pool_id: &request.instance_pool_id,
-            num_workers: request.num_workers,
-            autoscale: request.autoscale.as_ref(),
-            autotermination_minutes: request.autotermination_minutes,
-            spark_conf: &request.spark_conf,
-            spark_env_vars: &request.spark_env_vars,
-            custom_tags: &request.custom_tags,
-            data_security_mode: &request.data_security_mode,
-            single_user_name: &request.single_user_name,
-            policy_id: &request.policy_id,
-        },
-    );
+    let spec = spec(&mut violations, spec_fields!(request));
     violations.finish(EditClusterRequest {
         cluster_id: request.cluster_id.clone(),
         spec,

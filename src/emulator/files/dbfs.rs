@@ -14,7 +14,7 @@ use axum::{
 use base64::Engine as _;
 use serde_json::{Map, Value, json};
 
-use super::{Node, Refusal, parent};
+use super::{Node, Refusal, listing, parent};
 use crate::emulator::{EmulatorState, errors::ErrorResponse, request, state::Access};
 
 /// Most decoded bytes in one `put`, `add-block` or `read`.
@@ -257,22 +257,10 @@ async fn list(
     Query(params): Params,
 ) -> Result<Json<Value>, ErrorResponse> {
     let path = path_query(&params)?;
-    state.with_store(Access::Other, |store| match store.files.get(&path) {
-        Some(Node::Dir { .. }) => {
-            let files: Vec<Value> = store
-                .files
-                .children(&path)
-                .into_iter()
-                .map(|(child, node)| info(child, node))
-                .collect();
-            Ok(Json(if files.is_empty() {
-                json!({})
-            } else {
-                json!({"files": files})
-            }))
-        }
-        Some(file) => Ok(Json(json!({"files": [info(&path, file)]}))),
-        None => Err(no_such_file(&path)),
+    state.with_store(Access::Other, |store| {
+        listing(&store.files, &path, "files", info)
+            .map(Json)
+            .ok_or_else(|| no_such_file(&path))
     })
 }
 

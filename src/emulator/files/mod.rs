@@ -254,6 +254,30 @@ impl FileTree {
 }
 
 /// The directory part of `path` (`dbfs:` for `dbfs:/x`).
+/// The body of a `list` call (DBFS `files`, workspace `objects` under
+/// `key`): a directory's children, or the file itself; `{}` for an empty
+/// directory, as Databricks answers; `None` when nothing is at `path`.
+pub(crate) fn listing(
+    tree: &FileTree,
+    path: &str,
+    key: &str,
+    describe: impl Fn(&str, &Node) -> serde_json::Value,
+) -> Option<serde_json::Value> {
+    let entries: Vec<serde_json::Value> = match tree.get(path)? {
+        Node::Dir { .. } => tree
+            .children(path)
+            .into_iter()
+            .map(|(child, node)| describe(child, node))
+            .collect(),
+        file => vec![describe(path, file)],
+    };
+    let mut body = serde_json::Map::new();
+    if !entries.is_empty() {
+        body.insert(key.to_owned(), serde_json::Value::Array(entries));
+    }
+    Some(serde_json::Value::Object(body))
+}
+
 pub(crate) fn parent(path: &str) -> &str {
     path.rsplit_once('/').map_or("", |(parent, _)| parent)
 }

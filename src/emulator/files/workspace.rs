@@ -13,7 +13,7 @@ use base64::Engine as _;
 use serde_json::{Map, Value, json};
 use std::collections::HashMap;
 
-use super::{Node, Refusal};
+use super::{Node, Refusal, listing};
 use crate::emulator::{EmulatorState, errors::ErrorResponse, request, state::Access};
 
 /// Largest imported file (`MAX_NOTEBOOK_SIZE_EXCEEDED` beyond).
@@ -205,22 +205,10 @@ async fn list(
     Query(params): Query<HashMap<String, String>>,
 ) -> Result<Json<Value>, ErrorResponse> {
     let path = path_query(&params)?;
-    state.with_store(Access::Other, |store| match store.files.get(&path) {
-        Some(Node::Dir { .. }) => {
-            let objects: Vec<Value> = store
-                .files
-                .children(&path)
-                .into_iter()
-                .map(|(child, node)| object(child, node))
-                .collect();
-            Ok(Json(if objects.is_empty() {
-                json!({})
-            } else {
-                json!({"objects": objects})
-            }))
-        }
-        Some(file) => Ok(Json(json!({"objects": [object(&path, file)]}))),
-        None => Err(does_not_exist(&path)),
+    state.with_store(Access::Other, |store| {
+        listing(&store.files, &path, "objects", object)
+            .map(Json)
+            .ok_or_else(|| does_not_exist(&path))
     })
 }
 
