@@ -6,6 +6,7 @@
 //!
 //! ```sh
 //! cargo build --release && cargo run --release --example upload_rss
+//! UPLOAD_RSS_MIB=2048 cargo run --release --example upload_rss   # another size
 //! ```
 //!
 //! The client produces the bytes as it sends them (1 MiB chunks), so
@@ -35,8 +36,18 @@ use databricks_grpc::{
 use tokio::net::TcpListener;
 use tokio_stream::StreamExt as _;
 
-const TOTAL: usize = 1024 * 1024 * 1024;
 const CHUNK: usize = 1024 * 1024;
+
+/// Bytes to upload: `UPLOAD_RSS_MIB` MiB (default 1024), to show that what
+/// the server keeps does not grow with the file.
+fn total() -> usize {
+    std::env::var("UPLOAD_RSS_MIB")
+        .ok()
+        .and_then(|mib| mib.parse::<usize>().ok())
+        .filter(|mib| *mib > 0)
+        .unwrap_or(1024)
+        * CHUNK
+}
 
 fn main() -> anyhow::Result<()> {
     let binary = plugin_start::binary()?;
@@ -99,11 +110,11 @@ async fn measure(url: &str, emulator_pid: u32) -> anyhow::Result<()> {
             destination: "/Volumes/main/default/libs".into(),
             file_name: "big.jar".into(),
             overwrite: true,
-            expected_size: TOTAL as u64,
+            expected_size: total() as u64,
             ..Default::default()
         })),
     };
-    let chunks = tokio_stream::iter(0..TOTAL / CHUNK).map(|index| pb::UploadLibraryRequest {
+    let chunks = tokio_stream::iter(0..total() / CHUNK).map(|index| pb::UploadLibraryRequest {
         item: Some(Item::Chunk(vec![(index % 251) as u8; CHUNK])),
     });
     let started = Instant::now();
@@ -141,7 +152,10 @@ async fn measure(url: &str, emulator_pid: u32) -> anyhow::Result<()> {
     );
     #[allow(clippy::cast_precision_loss)]
     let ratio = own_growth as f64 / emulator_growth.max(1) as f64;
-    println!("server growth / emulator growth: {ratio:.4} (1 GiB sent; goal: a few MiB)");
+    println!(
+        "server growth / emulator growth: {ratio:.4} ({} MiB sent; goal: a few MiB)",
+        total() / CHUNK
+    );
     Ok(())
 }
 
