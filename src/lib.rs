@@ -15,6 +15,7 @@
 //! - [`hub`]: the shared poller behind the streaming RPCs.
 //! - [`emulator`]: an in-process emulator of the Databricks endpoints we use.
 //! - [`plugin`]: go-plugin mode: cookie, handshake, AutoMTLS, host services.
+//! - [`provider`]: Terraform provider mode (plugin protocol 6), in progress.
 //! - [`telemetry`]: tracing set-up, including hclog JSON lines.
 
 pub mod app;
@@ -27,6 +28,8 @@ pub mod managed_contexts;
 #[cfg(unix)]
 pub mod plugin;
 pub mod proto;
+#[cfg(unix)]
+pub mod provider;
 pub mod server;
 pub mod service;
 pub mod telemetry;

@@ -20,7 +20,13 @@ pub struct CookieError;
 /// Whether the environment holds our cookie with exactly the right value
 /// (no trimming).
 pub fn cookie_present(lookup: &dyn Lookup) -> bool {
-    lookup.get(COOKIE_KEY).as_deref() == Some(COOKIE_VALUE)
+    cookie_matches(lookup, COOKIE_KEY, COOKIE_VALUE)
+}
+
+/// Whether `key` holds exactly `value` (no trimming): the check of any
+/// go-plugin server, whichever cookie its host sets.
+pub fn cookie_matches(lookup: &dyn Lookup, key: &str, value: &str) -> bool {
+    lookup.get(key).as_deref() == Some(value)
 }
 
 /// Ok when [`cookie_present`]; the caller prints the error on stderr and

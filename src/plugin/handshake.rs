@@ -39,12 +39,19 @@ pub struct Handshake {
 /// The app protocol version to announce: the highest version both sides
 /// speak, else our lowest (the host then reports a clear version mismatch).
 pub fn negotiate_version(offered: &[u32]) -> u32 {
-    SUPPORTED_VERSIONS
+    negotiate_version_among(SUPPORTED_VERSIONS, offered)
+}
+
+/// The highest of `supported` (non-empty, lowest first) that the host
+/// `offered`, else the lowest of `supported`.
+pub fn negotiate_version_among(supported: &[u32], offered: &[u32]) -> u32 {
+    let lowest = supported.first().copied().unwrap_or_default();
+    supported
         .iter()
         .copied()
         .filter(|version| offered.contains(version))
         .max()
-        .unwrap_or(SUPPORTED_VERSIONS[0])
+        .unwrap_or(lowest)
 }
 
 // === impl Network ===

@@ -17,6 +17,7 @@
 //! [`PROTOCOL_VERSION`] and [`PLUGIN_NAME`] into their `plugin.ClientConfig`.
 
 mod cookie;
+pub mod endpoint;
 mod env;
 mod handshake;
 pub mod lifeline;
@@ -27,9 +28,9 @@ mod serve;
 pub mod services;
 pub mod tls;
 
-pub use cookie::{CookieError, check_cookie, cookie_present};
+pub use cookie::{CookieError, check_cookie, cookie_matches, cookie_present};
 pub use env::{EnvError, PluginEnv};
-pub use handshake::{Handshake, Network, negotiate_version};
+pub use handshake::{Handshake, Network, negotiate_version, negotiate_version_among};
 pub use serve::{PluginError, serve};
 
 /// The environment variable a host sets to show it launched us on purpose

@@ -30,6 +30,7 @@ mod library_files;
 mod library_sets;
 mod passthrough;
 mod plugin;
+mod provider;
 mod quiet_blips;
 mod raw_h2;
 mod result_limits;

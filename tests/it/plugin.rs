@@ -4,7 +4,7 @@
 //! certificate field without AutoMTLS, the pinned client certificate, TCP,
 //! multiplexing refusal and every way the plugin is told to exit.
 
-mod clients;
+pub(crate) mod clients;
 pub(crate) mod harness;
 mod tls;
 

@@ -59,10 +59,19 @@ impl PluginProcess {
     /// `databricks-grpc <args>` with the cookie, the socket directory and
     /// `env`; waits for the handshake line.
     pub async fn start(args: &[&str], env: &[(&str, &str)]) -> Self {
+        Self::launch(base_command(args), (COOKIE_KEY, COOKIE_VALUE), env).await
+    }
+
+    /// `command` (set up by [`command`]) with the cookie `(key, value)`,
+    /// the socket directory and `env`; waits for the handshake line.
+    pub async fn launch(
+        mut command: Command,
+        (cookie_key, cookie_value): (&str, &str),
+        env: &[(&str, &str)],
+    ) -> Self {
         let dir = TempDir::new();
-        let mut command = base_command(args);
         command
-            .env(COOKIE_KEY, COOKIE_VALUE)
+            .env(cookie_key, cookie_value)
             .env("PLUGIN_UNIX_SOCKET_DIR", &dir.0)
             .envs(env.iter().copied());
         let mut child = command.spawn().unwrap();
