@@ -76,6 +76,14 @@ mod tests {
     }
 
     #[test]
+    fn any_cookie_can_be_checked_exactly() {
+        let lookup = env(&[("TF_PLUGIN_MAGIC_COOKIE", "abc")]);
+        assert!(cookie_matches(&lookup, "TF_PLUGIN_MAGIC_COOKIE", "abc"));
+        assert!(!cookie_matches(&lookup, "TF_PLUGIN_MAGIC_COOKIE", "abc "));
+        assert!(!cookie_matches(&lookup, COOKIE_KEY, "abc"));
+    }
+
+    #[test]
     fn the_message_says_what_to_do() {
         let message = CookieError.to_string();
         assert!(message.starts_with("This binary is a plugin."));

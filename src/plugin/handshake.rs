@@ -146,4 +146,14 @@ mod tests {
         assert_eq!(negotiate_version(&[5, 6]), SUPPORTED_VERSIONS[0]);
         assert_eq!(negotiate_version(&[]), SUPPORTED_VERSIONS[0]);
     }
+
+    #[test]
+    fn version_negotiation_among_other_supported_versions() {
+        // Terraform offers "5,6" or "6,5"; a protocol-6 provider picks 6.
+        assert_eq!(negotiate_version_among(&[6], &[5, 6]), 6);
+        assert_eq!(negotiate_version_among(&[6], &[6, 5]), 6);
+        assert_eq!(negotiate_version_among(&[5, 6], &[6, 5]), 6);
+        assert_eq!(negotiate_version_among(&[5, 6], &[5]), 5);
+        assert_eq!(negotiate_version_among(&[6], &[1]), 6);
+    }
 }

@@ -104,7 +104,7 @@ async fn plaintext_handshake_serves_health_and_shuts_down_cleanly() {
 }
 
 /// Every stderr line is an hclog JSON object a Go host parses.
-fn assert_hclog_lines(stderr: &str) {
+pub(crate) fn assert_hclog_lines(stderr: &str) {
     assert!(
         stderr.contains("plugin serving; handshake sent"),
         "{stderr}"

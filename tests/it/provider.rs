@@ -12,6 +12,7 @@ use databricks_grpc::{
 };
 
 use crate::plugin::{
+    assert_hclog_lines,
     clients::{HostCert, connector, server_cert, tls_channel},
     harness::{PluginProcess, command, exists},
 };
@@ -95,6 +96,12 @@ async fn terraform_gets_the_provider_schema_over_mtls_and_shuts_it_down() {
         "",
         "stdout after the handshake"
     );
+    let stderr = provider.all_stderr().await;
+    assert!(
+        stderr.contains("the host asked the plugin to shut down"),
+        "{stderr}"
+    );
+    assert_hclog_lines(&stderr);
 }
 
 #[tokio::test]
@@ -114,6 +121,10 @@ async fn sigint_is_ignored_and_sigterm_stops_it() {
         .unwrap();
     provider.signal(nix::sys::signal::Signal::SIGTERM);
     assert_eq!(provider.exit().await.code(), Some(0));
+    // Signals arrive in order; the SIGINT is drained (and logged) first.
+    let stderr = provider.all_stderr().await;
+    assert!(stderr.contains("SIGINT ignored"), "{stderr}");
+    assert!(!exists(&socket));
 }
 
 #[tokio::test]
