@@ -31,7 +31,7 @@ pub mod tls;
 pub use cookie::{CookieError, check_cookie, cookie_matches, cookie_present};
 pub use env::{EnvError, PluginEnv};
 pub use handshake::{Handshake, Network, negotiate_version, negotiate_version_among};
-pub use serve::{PluginError, serve};
+pub use serve::{DRAIN_LIMIT, PluginError, serve};
 
 /// The environment variable a host sets to show it launched us on purpose
 /// (go-plugin `HandshakeConfig.MagicCookieKey`).

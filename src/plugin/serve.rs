@@ -18,9 +18,10 @@ use crate::{
     service::ComputeService,
 };
 
-/// How long calls still running at shutdown may take to finish: the host
-/// SIGKILLs a plugin that has not exited 2 s after Shutdown.
-const DRAIN_LIMIT: Duration = Duration::from_secs(1);
+/// How long calls still running at shutdown may take to finish: a
+/// go-plugin host (Terraform too) SIGKILLs a plugin that has not exited 2 s
+/// after Shutdown. Plugin mode and the Terraform provider both use it.
+pub const DRAIN_LIMIT: Duration = Duration::from_secs(1);
 
 /// How long destroying managed contexts may take after the drain, within
 /// the same 2 s.

@@ -2,7 +2,7 @@
 //! listener, handshake line) with `tfplugin6.Provider` and the go-plugin
 //! host services mounted, until Shutdown or the caller's shutdown.
 
-use std::{future::Future, io::Write, time::Duration};
+use std::{future::Future, io::Write};
 
 use tokio::sync::watch;
 use tonic::transport::Server;
@@ -11,17 +11,13 @@ use tracing::{info, warn};
 use super::{SUPPORTED_VERSIONS, proto::provider_server::ProviderServer, service::DbgrpcProvider};
 use crate::{
     plugin::{
-        MAX_MESSAGE_SIZE, Network, PluginEnv, PluginError,
+        DRAIN_LIMIT, MAX_MESSAGE_SIZE, Network, PluginEnv, PluginError,
         endpoint::{Endpoint, until_stopped},
         negotiate_version_among,
         services::host_services,
     },
     server::{ServeError, ServerOptions, connections::Admission},
 };
-
-/// How long calls still running after Shutdown may take: Terraform
-/// SIGKILLs a provider that has not exited 2 s after Shutdown.
-const DRAIN_LIMIT: Duration = Duration::from_secs(1);
 
 /// Serves the provider as `env` asks (Terraform always uses a unix
 /// socket), writing the handshake line to `handshake_out` once everything

@@ -113,9 +113,12 @@ impl From<CallerTableFull> for Status {
 impl From<LibraryFileInUse> for Status {
     fn from(error: LibraryFileInUse) -> Self {
         let metadata = HashMap::from([("clusters".to_owned(), error.clusters.join(","))]);
-        let mut details = ErrorDetails::new();
-        details.set_error_info("LIBRARY_FILE_IN_USE", LOCAL_DOMAIN, metadata);
-        Status::with_error_details(Code::FailedPrecondition, error.to_string(), details)
+        local_status_with(
+            Code::FailedPrecondition,
+            "LIBRARY_FILE_IN_USE",
+            error.to_string(),
+            metadata,
+        )
     }
 }
 
@@ -173,9 +176,12 @@ impl From<ClusterTargetUnreachable> for Status {
                 error.termination_type.clone(),
             ),
         ]);
-        let mut details = ErrorDetails::new();
-        details.set_error_info("CLUSTER_TARGET_UNREACHABLE", LOCAL_DOMAIN, metadata);
-        Status::with_error_details(Code::FailedPrecondition, error.to_string(), details)
+        local_status_with(
+            Code::FailedPrecondition,
+            "CLUSTER_TARGET_UNREACHABLE",
+            error.to_string(),
+            metadata,
+        )
     }
 }
 
@@ -384,8 +390,18 @@ fn api_status(error: &ApiError) -> Status {
 }
 
 fn local_status(code: Code, reason: &str, message: String) -> Status {
+    local_status_with(code, reason, message, HashMap::new())
+}
+
+/// A status this server raises, with `ErrorInfo` carrying `metadata`.
+fn local_status_with(
+    code: Code,
+    reason: &str,
+    message: String,
+    metadata: HashMap<String, String>,
+) -> Status {
     let mut details = ErrorDetails::new();
-    details.set_error_info(reason, LOCAL_DOMAIN, HashMap::new());
+    details.set_error_info(reason, LOCAL_DOMAIN, metadata);
     Status::with_error_details(code, message, details)
 }
 
