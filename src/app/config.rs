@@ -86,6 +86,11 @@ pub enum FrontDoor {
     /// Plugin mode: a unix socket, or TCP on [`plugin::listener::TCP_HOST`].
     #[cfg(unix)]
     Plugin(plugin::Network),
+    /// No listener: a front end in this process calls [`App::service`]
+    /// itself (the Terraform provider).
+    ///
+    /// [`App::service`]: super::App::service
+    InProcess,
 }
 
 // === impl AppConfig ===

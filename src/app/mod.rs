@@ -127,6 +127,9 @@ impl App {
             FrontDoor::Tcp { tls, .. } => tls,
             #[cfg(unix)]
             FrontDoor::Plugin(_) => None,
+            FrontDoor::InProcess => {
+                anyhow::bail!("this app was built for an in-process front end, not a listener")
+            }
         };
         let served = server::serve(listener, self.service, tls, options, shutdown).await;
         stop_emulator(self.emulator).await?;

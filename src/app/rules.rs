@@ -65,6 +65,7 @@ fn refuse_exposed_emulator(front_door: &FrontDoor) -> anyhow::Result<()> {
         FrontDoor::Tcp { address, .. } => address.to_string(),
         #[cfg(unix)]
         FrontDoor::Plugin(_) => ip.to_string(),
+        FrontDoor::InProcess => return Ok(()),
     };
     anyhow::bail!(
         "--emulator runs the code callers send (ExecuteCommand), so the gRPC server then only \
@@ -84,6 +85,7 @@ impl FrontDoor {
             Self::Plugin(plugin::Network::Tcp) => Some(plugin::listener::TCP_HOST.into()),
             #[cfg(unix)]
             Self::Plugin(plugin::Network::Unix) => None,
+            Self::InProcess => None,
         }
     }
 }

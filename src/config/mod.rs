@@ -62,6 +62,13 @@ pub struct Overrides {
     pub profile: Option<String>,
     /// `--auth-type`: `pat`, `basic` or `oauth-m2m`.
     pub auth_type: Option<String>,
+    /// The service principal's OAuth client id (the Terraform provider's
+    /// `client_id`); else DATABRICKS_CLIENT_ID or the profile's.
+    pub client_id: Option<String>,
+    /// The service principal's OAuth client secret (the Terraform
+    /// provider's `client_secret`); else DATABRICKS_CLIENT_SECRET or the
+    /// profile's.
+    pub client_secret: Option<Secret>,
     /// `--netrc`: also look for credentials in `~/.netrc` (opt-in; the SDKs
     /// never read it).
     pub netrc: bool,

@@ -48,8 +48,8 @@ impl DatabricksConfig {
             token: value(overrides.token.map(|t| t.0), "token"),
             username: value(None, "username"),
             password: value(None, "password"),
-            client_id: value(None, "client_id"),
-            client_secret: value(None, "client_secret"),
+            client_id: value(overrides.client_id, "client_id"),
+            client_secret: value(overrides.client_secret.map(|s| s.0), "client_secret"),
             auth_type: value(overrides.auth_type, "auth_type"),
         };
         let netrc = match (&host, overrides.netrc) {

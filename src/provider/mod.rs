@@ -6,10 +6,21 @@
 //! provider configuration schema ([`schema`]). Resources and data sources
 //! are not built yet: their RPCs answer an error diagnostic saying so.
 
+pub mod client;
+pub mod configure;
+pub mod data_sources;
+pub mod diagnostics;
+pub mod handlers;
 pub mod proto;
+pub mod registry;
+pub mod resource;
+pub mod resources;
 pub mod schema;
+pub mod schema_builder;
 mod serve;
 pub mod service;
+pub mod value;
+pub mod wire;
 
 pub use serve::serve;
 

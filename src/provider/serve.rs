@@ -38,7 +38,7 @@ pub async fn serve(
     let (endpoint, incoming) = Endpoint::open(env, Network::Unix, app_version, admission)?;
     let (stop, _) = watch::channel(false);
     let (controller, stdio, broker) = host_services(&stop);
-    let provider = ProviderServer::new(DbgrpcProvider)
+    let provider = ProviderServer::new(DbgrpcProvider::default())
         .max_decoding_message_size(MAX_MESSAGE_SIZE)
         .max_encoding_message_size(MAX_MESSAGE_SIZE);
     let router = Server::builder()
