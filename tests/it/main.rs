@@ -39,3 +39,5 @@ mod secrets;
 mod server;
 mod shutdown;
 mod streaming;
+mod tf_configure;
+mod tf_harness;
