@@ -41,3 +41,4 @@ mod shutdown;
 mod streaming;
 mod tf_configure;
 mod tf_harness;
+mod tf_library_file;
