@@ -41,5 +41,5 @@ pub const TYPE_NAME: &str = "dbgrpc";
 
 /// The message for a process started without Terraform's cookie.
 pub const NOT_LAUNCHED_BY_TERRAFORM: &str = "This binary is a Terraform provider plugin. It is not meant to be executed directly.\n\
-     Terraform launches it (see the README: \"Terraform provider (in progress)\").\n\
+     Terraform launches it (see the README: \"Use as a Terraform provider\").\n\
      To run the gRPC server yourself, use `databricks-grpc serve`.";
