@@ -252,7 +252,13 @@ cp "$CONFIGS/apply/main.tf" "$APPLY_DIR/"
 export TF_VAR_host=$EMU_URL TF_VAR_token=$EMU_TOKEN TF_VAR_jar=$RUN/etl.jar
 files_at_start=$(volume_files)
 
-step "a. terraform providers schema -json: the provider block, three resources, two data sources"
+step "a. the README's example is this check's configuration; providers schema -json: the provider block, three resources, two data sources"
+python3 -c '
+import sys
+readme, config = (open(path).read() for path in sys.argv[1:])
+sys.exit(0 if "```hcl\n" + config + "```\n" in readme else 1)
+' "$ROOT/README.md" "$CONFIGS/apply/main.tf" \
+  || fail "README.md (section 'Use as a Terraform provider') has no hcl block equal to tests/interop/terraform/apply/main.tf"
 tf_expect 0 "$APPLY_DIR" schema providers schema -json
 schema=$LOGS/schema.out
 jq -e --arg p "$SOURCE_ADDRESS" '.provider_schemas[$p]' "$schema" >/dev/null \
@@ -467,4 +473,4 @@ while [[ -n $(provider_pids) ]]; do
 done
 say "i. OK: terraform exited ($rc) within ${INTERRUPT_BOUND_S}s, no terraform-provider-dbgrpc of this run left"
 
-say "terraform: OK"
+say "terraform: OK (${SECONDS}s)"
