@@ -426,7 +426,10 @@ say "f. OK: plan exits 2 and re-installs $PYPI_PACKAGE ($drift_actions)"
 step "g. terraform import of the cluster into a fresh state file"
 mkdir -p "$RUN/import"
 tf_expect 0 "$APPLY_DIR" import import -no-color -state="$RUN/import/terraform.tfstate" dbgrpc_cluster.etl "$cluster_id"
-imported=$(jq -c '[.resources[] | select(.type == "dbgrpc_cluster") | .instances[].attributes
+# (import also reads the data sources it can, so they may be there too)
+addresses=$(jq -c '[.resources[] | select(.mode == "managed") | "\(.type).\(.name)"]' "$RUN/import/terraform.tfstate")
+[[ $addresses == '["dbgrpc_cluster.etl"]' ]] || fail "the fresh state manages $addresses, expected only the imported cluster"
+imported=$(jq -c '[.resources[] | select(.mode == "managed" and .type == "dbgrpc_cluster") | .instances[].attributes
   | {cluster_id, id, cluster_name, spark_version, node_type_id, num_workers}]' "$RUN/import/terraform.tfstate")
 want="[{\"cluster_id\":\"$cluster_id\",\"id\":\"$cluster_id\",\"cluster_name\":\"tf-interop\",\"spark_version\":\"15.4.x-scala2.12\",\"node_type_id\":\"i3.xlarge\",\"num_workers\":1}]"
 [[ $imported == "$want" ]] || fail "imported state: $imported, expected $want"
