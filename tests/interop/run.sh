@@ -22,7 +22,7 @@ WORK=$HERE/.work
 REQS=$HERE/requirements.txt
 CHECK_TIMEOUT=${INTEROP_CHECK_TIMEOUT:-300}
 
-ALL_CHECKS=(buf_lint python_grpc_client buf_curl grpc_streaming databricks_sdk_check sdk_clusters sdk_files python_commands sdk_commands library_sets go_plugin_host http2_streams connection_flood)
+ALL_CHECKS=(buf_lint python_grpc_client buf_curl grpc_streaming databricks_sdk_check sdk_clusters sdk_files python_commands sdk_commands library_sets go_plugin_host terraform http2_streams connection_flood)
 
 child=""
 cleanup() {
@@ -125,6 +125,7 @@ command_for() {
   case $1 in
     buf_lint) echo "bash $HERE/buf_lint.sh" ;;  # the only check without the binary
     go_plugin_host) echo "bash $HERE/go_plugin_host.sh" ;;
+    terraform) echo "bash $HERE/terraform.sh" ;;
     *) [[ -f $HERE/$1.py ]] || return 1; echo "$VENV/bin/python $HERE/$1.py" ;;
   esac
 }
