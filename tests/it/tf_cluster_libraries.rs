@@ -204,14 +204,43 @@ async fn create_read_noop_bump_and_destroy_touch_only_owned_libraries() {
     assert_eq!(status_of(&now, &pypi(PACKAGE)), Some(S::Installed));
     assert_eq!(status_of(&now, &pypi("requests")), Some(S::Installed));
 
+    // Dropping the package from the configuration uninstalls it (it is in
+    // `previous`); with restart "never" a warning says a restart is due.
+    let trimmed = config(&tf, RUNNING, vec![jar_block(V2)], None);
+    let plan = tf
+        .plan(TYPE, &updated.state, &trimmed, updated.private)
+        .await;
+    let trimmed = tf
+        .apply(TYPE, &updated.state, &plan.state, &trimmed, plan.private)
+        .await;
+    assert!(
+        errors(&trimmed.diagnostics).is_empty(),
+        "{:?}",
+        trimmed.diagnostics
+    );
+    assert_eq!(trimmed.state, plan.state);
+    let told = warnings(&trimmed.diagnostics);
+    assert!(
+        told.iter().any(|w| w.contains("needs a restart")),
+        "{told:?}"
+    );
+    assert_eq!(restarts(&tf), 1);
+    let now = statuses(&tf, RUNNING).await;
+    assert_eq!(
+        status_of(&now, &pypi(PACKAGE)),
+        Some(S::UninstallOnRestart),
+        "{now:?}"
+    );
+    assert_eq!(status_of(&now, &jar(V2)), Some(S::Installed), "{now:?}");
+
     // Destroy removes only what this resource owns, and returns null.
     let destroyed = tf
         .apply(
             TYPE,
-            &updated.state,
+            &trimmed.state,
             &Value::Null,
             &Value::Null,
-            updated.private,
+            trimmed.private,
         )
         .await;
     assert!(
@@ -421,6 +450,37 @@ async fn a_terminated_cluster_queues_the_libraries_at_once_without_starting() {
     // Queued counts as there: the refresh keeps it.
     let read = tf.read(TYPE, &applied.state, applied.private).await;
     assert_eq!(read.state, applied.state);
+    // Asked to, the apply starts the cluster once and waits for the jar.
+    let mut started = wanted.clone();
+    started.set_attr("start_cluster", Value::Bool(true));
+    let plan = tf.plan(TYPE, &read.state, &started, read.private).await;
+    let applied = tf
+        .apply(TYPE, &read.state, &plan.state, &started, plan.private)
+        .await;
+    assert!(applied.diagnostics.is_empty(), "{:?}", applied.diagnostics);
+    assert_eq!(applied.state.attr("start_cluster"), &Value::Bool(true));
+    let starts = tf.upstream_calls("/api/2.1/clusters/start").len()
+        + tf.upstream_calls("/api/2.0/clusters/start").len();
+    assert_eq!(starts, 1);
+    let now = statuses(&tf, TERMINATED).await;
+    assert_eq!(status_of(&now, &jar(V1)), Some(S::Installed), "{now:?}");
+}
+
+#[tokio::test]
+async fn a_refused_create_carries_the_services_message_and_leaves_no_state() {
+    let tf = start().await;
+    // Two builds of one jar: the service refuses the set before any change.
+    let wanted = config(&tf, RUNNING, vec![jar_block(V1), jar_block(V2)], None);
+    let applied = tf.plan_and_apply(TYPE, &Value::Null, &wanted).await;
+    let failed = applied.errors();
+    assert!(
+        failed
+            .iter()
+            .any(|e| e.contains("InvalidArgument") && e.contains("list each library once")),
+        "{failed:?}"
+    );
+    assert_eq!(applied.state, Value::Null);
+    assert!(tf.upstream_calls("/api/2.0/libraries/install").is_empty());
 }
 
 #[tokio::test]

@@ -115,9 +115,19 @@ async fn create_or_update(ctx: &Ctx, request: ApplyRequest) -> Outcome {
         },
         Applied::ClusterGone(error) => Outcome::failed(vec![error]),
         Applied::Failed(error) => {
+            let creating = request.prior.is_null();
             let mut candidates = desired;
             candidates.extend(library::owned(&request.prior));
-            partial(ctx, planned, &candidates, &previous, error).await
+            let outcome = partial(ctx, planned, &candidates, &previous, error).await;
+            if creating
+                && outcome.state.attr("library").elements().is_empty()
+                && outcome.private.is_empty()
+            {
+                // A create that left nothing on the cluster: nothing to keep.
+                Outcome::failed(outcome.diagnostics)
+            } else {
+                outcome
+            }
         }
     }
 }
