@@ -155,7 +155,7 @@ mod tests {
         assert_eq!(standing.kept, [block("a")]);
         assert_eq!(standing.untracked, [(c.clone(), vec!["Failed".to_owned()])]);
         assert_eq!(presence(&d, &statuses), Presence::Gone);
-        let private = encode_untracked(&[c.clone()]);
+        let private = encode_untracked(std::slice::from_ref(&c));
         assert_eq!(decode_untracked(&private), [c]);
         assert!(encode_untracked(&[]).is_empty());
         assert!(decode_untracked(b"\xff\xff not prost").is_empty());
