@@ -1,8 +1,10 @@
 //! The managed resource types (`resource "dbgrpc_…" {}`), one file each.
 
+pub mod cluster;
+
 use super::resource::ManagedResource;
 
 /// Every managed resource type.
 pub fn all() -> Vec<Box<dyn ManagedResource>> {
-    vec![]
+    vec![Box::new(cluster::Cluster)]
 }
