@@ -39,5 +39,6 @@ mod secrets;
 mod server;
 mod shutdown;
 mod streaming;
+mod tf_cluster;
 mod tf_configure;
 mod tf_harness;
