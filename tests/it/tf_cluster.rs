@@ -487,6 +487,47 @@ async fn stop_provider_ends_the_wait_and_keeps_the_cluster_in_state() {
 }
 
 #[tokio::test]
+async fn a_create_whose_cluster_cannot_reach_running_keeps_it_in_state_with_the_reason() {
+    let tf = Tf::start(EmulatorConfig::default().with_pace(Pace::Manual)).await;
+    let config = cluster_config(&tf, vec![("num_workers", Value::int(1))]);
+    let plan = tf.plan(CLUSTER, &Value::Null, &config, Vec::new()).await;
+    let apply = tf.apply(CLUSTER, &Value::Null, &plan.state, &config, plan.private);
+    let terminate = async {
+        // Someone terminates the cluster while the create waits for it.
+        while tf.upstream_calls(GET).is_empty() {
+            tokio::task::yield_now().await;
+        }
+        let listed = client(&tf)
+            .list_clusters(pb::ListClustersRequest {
+                name: "etl".into(),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        let cluster_id = listed.clusters[0].cluster_id.clone();
+        client(&tf)
+            .terminate_cluster(pb::TerminateClusterRequest {
+                cluster_id: cluster_id.clone(),
+            })
+            .await
+            .unwrap();
+        cluster_id
+    };
+    let (applied, cluster_id) = tokio::join!(apply, terminate);
+    let errors = applied.errors();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(errors[0].contains("FailedPrecondition"), "{errors:?}");
+    assert!(errors[0].contains("TERMINATING"), "{errors:?}");
+    assert_eq!(applied.state.attr("cluster_id"), &s(&cluster_id));
+    assert_eq!(
+        applied.state.attr("autotermination_minutes"),
+        &Value::int(120),
+        "what GetCluster knows is filled"
+    );
+}
+
+#[tokio::test]
 async fn the_cluster_data_source_finds_by_id_or_exact_name() {
     let tf = per_read().await;
     let by_id = tf
