@@ -446,6 +446,44 @@ async fn every_bad_value_is_an_error_at_its_attribute_before_any_call() {
 }
 
 #[tokio::test]
+async fn what_the_service_refuses_points_at_the_attribute_or_carries_databricks_error() {
+    let tf = per_read().await;
+    // The service checks every field before any upstream call and names it.
+    let before = tf.emulator.journal().len();
+    let mut unnamed = cluster_config(&tf, vec![("spark_conf", tags(&[("", "x")]))]);
+    unnamed.set_attr("cluster_name", s(""));
+    let refused = tf.plan_and_apply(CLUSTER, &Value::Null, &unnamed).await;
+    assert!(refused.state.is_null(), "nothing was created");
+    let mut at: Vec<Vec<String>> = refused
+        .diagnostics
+        .iter()
+        .map(|d| path_names(d.attribute.as_ref().unwrap()))
+        .collect();
+    at.sort();
+    assert_eq!(
+        at,
+        [vec!["cluster_name"], vec!["spark_conf"]],
+        "{:?}",
+        refused.diagnostics
+    );
+    assert_eq!(tf.emulator.journal().len(), before, "no upstream call");
+    // Databricks' own refusal: its error code and message.
+    let mut unknown_runtime = cluster_config(&tf, vec![]);
+    unknown_runtime.set_attr("spark_version", s("1.0.x-nothing"));
+    let refused = tf
+        .plan_and_apply(CLUSTER, &Value::Null, &unknown_runtime)
+        .await;
+    let errors = refused.errors();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(
+        errors[0].contains("Failed creating cluster etl"),
+        "{errors:?}"
+    );
+    assert!(errors[0].contains("INVALID_PARAMETER_VALUE"), "{errors:?}");
+    assert!(errors[0].contains("Invalid spark version"), "{errors:?}");
+}
+
+#[tokio::test]
 async fn stop_provider_ends_the_wait_and_keeps_the_cluster_in_state() {
     // Nothing moves unless ticked: the create waits in PENDING for ever.
     let tf = Tf::start(EmulatorConfig::default().with_pace(Pace::Manual)).await;

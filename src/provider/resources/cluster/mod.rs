@@ -3,6 +3,7 @@
 //! EditCluster, refreshed with GetCluster and destroyed with
 //! PermanentDeleteCluster.
 
+mod errors;
 mod plan;
 mod schema;
 mod spec;
@@ -111,7 +112,7 @@ impl Cluster {
             .await;
         let cluster_id = match created {
             Ok(created) => created.into_inner().cluster_id,
-            Err(status) => return Outcome::failed(vec![from_status(&doing, &status)]),
+            Err(status) => return Outcome::failed(errors::from_service(&doing, &status)),
         };
         info!(%cluster_id, "cluster created; waiting until it is RUNNING");
         let private = kept.to_bytes();
@@ -181,7 +182,7 @@ impl Cluster {
                 .resize_cluster(after.resize(&cluster_id))
                 .await
             {
-                return failed(vec![from_status(&doing, &status)]);
+                return failed(errors::from_service(&doing, &status));
             }
         } else {
             let doing = format!("editing cluster {cluster_id}");
@@ -191,13 +192,13 @@ impl Cluster {
                 .edit_cluster(after.edit(&cluster_id))
                 .await
             {
-                return failed(vec![from_status(&doing, &status)]);
+                return failed(errors::from_service(&doing, &status));
             }
         }
         if running && before != after {
             if let Err(error) = wait_until_running(ctx, &cluster_id).await {
                 return Outcome {
-                    state: planned.clone(),
+                    state: state::partial(planned, &cluster_id),
                     private,
                     diagnostics: vec![error],
                 };
