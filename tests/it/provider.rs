@@ -56,8 +56,18 @@ async fn terraform_gets_the_provider_schema_over_mtls_and_shuts_it_down() {
         .unwrap()
         .into_inner();
     assert!(schema.diagnostics.is_empty(), "{:?}", schema.diagnostics);
-    assert!(schema.resource_schemas.is_empty());
-    assert!(schema.data_source_schemas.is_empty());
+    // The binary serves the registered types (each its own block).
+    assert!(
+        schema.resource_schemas["dbgrpc_cluster"].block.is_some(),
+        "{:?}",
+        schema.resource_schemas.keys()
+    );
+    for data_source in ["dbgrpc_cluster", "dbgrpc_clusters"] {
+        assert!(
+            schema.data_source_schemas[data_source].block.is_some(),
+            "{data_source}"
+        );
+    }
     let block = schema.provider.unwrap().block.unwrap();
     let attributes: Vec<(&str, &[u8], bool, bool)> = block
         .attributes
