@@ -79,13 +79,22 @@ pub(super) fn plan(request: &PlanRequest) -> Planned {
     }
 }
 
-/// The path of `name` inside the (one) autoscale block.
-fn in_autoscale(name: &str) -> AttributePath {
+/// The path of the (one) autoscale block: Terraform shows an error at it
+/// against the block's lines (a path without the index shows the whole
+/// resource).
+fn autoscale_block() -> AttributePath {
     use attribute_path::{Step, step::Selector};
     let mut path = diagnostics::attribute(&["autoscale"]);
     path.steps.push(Step {
         selector: Some(Selector::ElementKeyInt(0)),
     });
+    path
+}
+
+/// The path of `name` inside the autoscale block.
+fn in_autoscale(name: &str) -> AttributePath {
+    use attribute_path::{Step, step::Selector};
+    let mut path = autoscale_block();
     path.steps.push(Step {
         selector: Some(Selector::AttributeName(name.to_owned())),
     });
@@ -129,11 +138,13 @@ pub(super) fn validate(config: &Value) -> Vec<Diagnostic> {
     );
     let autoscale = config.attr("autoscale");
     if !config.attr("num_workers").is_null() && !autoscale.elements().is_empty() {
-        errors.push(error_at(
-            &["autoscale"],
-            "num_workers and autoscale together",
-            "Set either num_workers (a fixed size) or an autoscale block, not both.",
-        ));
+        errors.push(Diagnostic {
+            attribute: Some(autoscale_block()),
+            ..diagnostics::error(
+                "num_workers and autoscale together",
+                "Set either num_workers (a fixed size) or an autoscale block, not both.",
+            )
+        });
     }
     if let Some(bounds) = autoscale.elements().first() {
         let min = count(
