@@ -403,6 +403,52 @@ async fn a_terminated_cluster_is_edited_not_resized_and_not_waited_for() {
 }
 
 #[tokio::test]
+async fn an_update_of_a_starting_cluster_waits_for_running_then_resizes() {
+    let tf = Tf::start(EmulatorConfig::default().with_pace(Pace::Manual)).await;
+    let created = client(&tf)
+        .create_cluster(pb::CreateClusterRequest {
+            cluster_name: "starting".into(),
+            spark_version: "15.4.x-scala2.12".into(),
+            node_type_id: "i3.xlarge".into(),
+            num_workers: Some(1),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let imported = tf.import(CLUSTER, &created.cluster_id).await;
+    let mut config = tf.config(CLUSTER, vec![("num_workers", Value::int(4))]);
+    for name in ["cluster_name", "spark_version", "node_type_id"] {
+        config.set_attr(name, imported.state.attr(name).clone());
+    }
+    let gets_before = tf.upstream_calls(GET).len();
+    let done = std::sync::atomic::AtomicBool::new(false);
+    let update = async {
+        let updated = tf.plan_and_apply(CLUSTER, &imported.state, &config).await;
+        done.store(true, std::sync::atomic::Ordering::SeqCst);
+        updated
+    };
+    let lifecycle = async {
+        // Still PENDING when the update reads it and starts waiting; then
+        // the cluster comes up (and any later step settles).
+        while tf.upstream_calls(GET).len() < gets_before + 2
+            && !done.load(std::sync::atomic::Ordering::SeqCst)
+        {
+            tokio::task::yield_now().await;
+        }
+        while !done.load(std::sync::atomic::Ordering::SeqCst) {
+            tf.emulator.tick();
+            tokio::task::yield_now().await;
+        }
+    };
+    let (updated, ()) = tokio::join!(update, lifecycle);
+    assert!(updated.errors().is_empty(), "{:?}", updated.errors());
+    assert_eq!(updated.state.attr("num_workers"), &Value::int(4));
+    assert_eq!(tf.upstream_calls(RESIZE).len(), 1, "resized once RUNNING");
+    assert!(tf.upstream_calls(EDIT).is_empty());
+}
+
+#[tokio::test]
 async fn every_bad_value_is_an_error_at_its_attribute_before_any_call() {
     let tf = per_read().await;
     let before = tf.emulator.journal().len();
