@@ -39,6 +39,7 @@ mod secrets;
 mod server;
 mod shutdown;
 mod streaming;
+mod tf_cluster;
 mod tf_cluster_libraries;
 mod tf_configure;
 mod tf_harness;

@@ -56,8 +56,31 @@ async fn terraform_gets_the_provider_schema_over_mtls_and_shuts_it_down() {
         .unwrap()
         .into_inner();
     assert!(schema.diagnostics.is_empty(), "{:?}", schema.diagnostics);
-    assert!(schema.resource_schemas.is_empty());
-    assert!(schema.data_source_schemas.is_empty());
+    // The binary serves exactly the five types (each with its block).
+    let mut resources: Vec<&str> = schema.resource_schemas.keys().map(String::as_str).collect();
+    resources.sort_unstable();
+    assert_eq!(
+        resources,
+        [
+            "dbgrpc_cluster",
+            "dbgrpc_cluster_libraries",
+            "dbgrpc_library_file"
+        ]
+    );
+    let mut data_sources: Vec<&str> = schema
+        .data_source_schemas
+        .keys()
+        .map(String::as_str)
+        .collect();
+    data_sources.sort_unstable();
+    assert_eq!(data_sources, ["dbgrpc_cluster", "dbgrpc_clusters"]);
+    assert!(
+        schema
+            .resource_schemas
+            .values()
+            .chain(schema.data_source_schemas.values())
+            .all(|schema| schema.block.is_some())
+    );
     let block = schema.provider.unwrap().block.unwrap();
     let attributes: Vec<(&str, &[u8], bool, bool)> = block
         .attributes

@@ -392,3 +392,65 @@ impl Tf {
 pub fn emulator() -> EmulatorConfig {
     EmulatorConfig::default()
 }
+
+/// Data sources by their own schema: `dbgrpc_cluster` is both a resource
+/// and a data source, and `ty`/`config` find the resource first.
+impl Tf {
+    /// The value type of a data source.
+    pub fn data_ty(&self, type_name: &str) -> Type {
+        self.registry.data_sources[type_name].ty.clone()
+    }
+
+    /// A data source configuration: the given attributes, every other
+    /// attribute null.
+    pub fn data_config(&self, type_name: &str, given: Vec<(&str, Value)>) -> Value {
+        let block = self.registry.data_sources[type_name]
+            .schema
+            .block
+            .clone()
+            .unwrap();
+        let mut object = std::collections::BTreeMap::new();
+        for attribute in &block.attributes {
+            object.insert(attribute.name.clone(), Value::Null);
+        }
+        for (name, value) in given {
+            assert!(object.contains_key(name), "{type_name} has no {name}");
+            object.insert(name.to_owned(), value);
+        }
+        Value::Map(object)
+    }
+
+    /// ValidateDataResourceConfig with the data source's type.
+    pub async fn validate_data_source(&self, type_name: &str, config: &Value) -> Vec<Diagnostic> {
+        self.provider
+            .validate_data_resource_config(Request::new(validate_data_resource_config::Request {
+                type_name: type_name.into(),
+                config: dynamic(config, &self.data_ty(type_name)),
+            }))
+            .await
+            .unwrap()
+            .into_inner()
+            .diagnostics
+    }
+
+    /// ReadDataSource with the data source's type.
+    pub async fn read_data_source(&self, type_name: &str, config: &Value) -> Answer {
+        let ty = self.data_ty(type_name);
+        let reply = self
+            .provider
+            .read_data_source(Request::new(read_data_source::Request {
+                type_name: type_name.into(),
+                config: dynamic(config, &ty),
+                provider_meta: None,
+                client_capabilities: None,
+            }))
+            .await
+            .unwrap()
+            .into_inner();
+        Answer {
+            state: read_back(reply.state, &ty),
+            private: Vec::new(),
+            diagnostics: reply.diagnostics,
+        }
+    }
+}
