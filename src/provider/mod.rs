@@ -1,10 +1,16 @@
-//! Terraform provider mode (plugin protocol 6), first increment: the
+//! Terraform provider mode (plugin protocol 6): the
 //! `terraform-provider-dbgrpc` binary answers Terraform's go-plugin
 //! handshake (cookie [`COOKIE_KEY`], app protocol [`PROTOCOL_VERSION`],
 //! AutoMTLS) through the same listener, TLS, controller and hclog logs as
-//! [`crate::plugin`], and serves `tfplugin6.Provider` ([`service`]) with the
-//! provider configuration schema ([`schema`]). Resources and data sources
-//! are not built yet: their RPCs answer an error diagnostic saying so.
+//! [`crate::plugin`], and serves `tfplugin6.Provider` ([`service`]).
+//!
+//! Layers, top down: [`service`] (the RPCs) and [`handlers`] (decode with
+//! the schema's type, call, check, encode); the types in [`resources`] and
+//! [`data_sources`] behind the traits of [`resource`], registered in
+//! [`registry`]; [`configure`] builds the [`crate::app::App`] from the
+//! provider block and [`client`] reaches its service in-process, so every
+//! resource is a plain gRPC client of ComputeService; [`value`] and
+//! [`wire`] are Terraform's msgpack values.
 
 pub mod client;
 pub mod configure;
