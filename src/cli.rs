@@ -80,7 +80,22 @@ pub(crate) struct ServeArgs {
     #[command(flatten)]
     pub(crate) connections: ConnectionArgs,
     #[command(flatten)]
+    pub(crate) metrics: MetricsArgs,
+    #[command(flatten)]
     pub(crate) backend: BackendArgs,
+}
+
+/// Where `serve` exposes its metrics.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Metrics")]
+pub(crate) struct MetricsArgs {
+    /// Serve Prometheus metrics (text format) on GET /metrics at this
+    /// address, a listener apart from gRPC (off by default). Metrics carry
+    /// no ids and no credentials, but bind it where only your scraper
+    /// reaches, e.g. 127.0.0.1:9090 or a pod address. Port 0 picks a free
+    /// port (logged).
+    #[arg(long, value_name = "ADDR")]
+    pub(crate) metrics_listen: Option<SocketAddr>,
 }
 
 /// How `serve` limits connections and streams.

@@ -25,7 +25,7 @@ use tokio_stream::{Stream, StreamExt, wrappers::WatchStream};
 use tonic::Status;
 use tracing::{Instrument, debug};
 
-use crate::databricks;
+use crate::{databricks, telemetry::series};
 
 /// Consecutive transient upstream failures tolerated before a loop gives up.
 pub const MAX_TRANSIENT_FAILURES: u32 = 5;
@@ -128,6 +128,7 @@ where
                     sender,
                     topics: self.topics.clone(),
                     backoff: self.backoff,
+                    _running: series::Live::new(series::POLL_LOOPS),
                 };
                 let span = tracing::debug_span!("poll_loop", key = ?key);
                 tokio::spawn(poll_loop.run(poll, is_final).instrument(span));
@@ -155,6 +156,8 @@ struct PollLoop<K, V> {
     sender: Arc<watch::Sender<Slot<V>>>,
     topics: Arc<Mutex<HashMap<K, Topic<V>>>>,
     backoff: Backoff,
+    /// Counts the loop in `dbgrpc_poll_loops` until it ends.
+    _running: series::Live,
 }
 
 // === impl PollLoop ===

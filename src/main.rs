@@ -96,6 +96,7 @@ async fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
     };
     let mut config = app_config(args.backend, front_door, Banner::Stdout);
     config.pass_through = args.auth_passthrough;
+    config.metrics_listen = args.metrics.metrics_listen;
     let app = App::build(config).await?;
     let listener = TcpListener::bind(args.listen)
         .await

@@ -23,6 +23,7 @@ use crate::databricks::{
     CallOptions, Client,
     models::{ContextRequest, CreateContextRequest},
 };
+use crate::telemetry::series;
 
 /// A managed context unused for this long is asked for its status before
 /// the next command is sent to it, so a driver that died meanwhile is
@@ -49,6 +50,8 @@ type Key = (String, &'static str);
 struct Managed {
     id: String,
     last_used: Instant,
+    /// Counts the context in `dbgrpc_managed_contexts` while it is kept.
+    _kept: series::Live,
 }
 
 // === impl ManagedContexts ===
@@ -116,6 +119,7 @@ impl ManagedContexts {
         *managed = Some(Managed {
             id: created.id.clone(),
             last_used: Instant::now(),
+            _kept: series::Live::new(series::MANAGED_CONTEXTS),
         });
         Ok(created.id)
     }

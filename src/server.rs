@@ -23,10 +23,12 @@ use crate::{proto, service::ComputeService};
 
 pub mod connections;
 mod drain;
+mod metered;
 mod options;
 pub mod tls;
 
 use drain::Severance;
+use metered::Metered;
 pub use options::{
     CONTEXT_CLEANUP_BUDGET, DEFAULT_DRAIN_LIMIT, DEFAULT_HANDSHAKE_TIMEOUT,
     DEFAULT_HTTP2_KEEPALIVE_INTERVAL, DEFAULT_HTTP2_KEEPALIVE_TIMEOUT,
@@ -91,7 +93,8 @@ fn reflection() -> tonic_reflection::server::Builder<'static> {
 
 impl Routes {
     /// Mounts `service` (with `max_message_size` as its decoding and
-    /// encoding limit when given; tonic's default is 4 MiB to receive),
+    /// encoding limit when given; tonic's default is 4 MiB to receive;
+    /// every call counted and timed, see `metered.rs`),
     /// health with ComputeService SERVING, and reflection; connections are
     /// TLS when `tls` is given, within the limits of `options`.
     pub async fn new(
@@ -120,7 +123,7 @@ impl Routes {
             .add_service(health_service)
             .add_service(reflection_v1)
             .add_service(reflection_v1alpha)
-            .add_service(compute);
+            .add_service(Metered::new(compute));
         health
             .set_serving::<proto::compute::compute_service_server::ComputeServiceServer<ComputeService>>()
             .await;

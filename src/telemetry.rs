@@ -1,14 +1,17 @@
 //! Tracing set-up: logs go to a writer chosen by the caller (stderr for the
 //! CLI), filtered by `RUST_LOG`, as text, JSON or hclog JSON lines (plugin
 //! mode: see [`hclog`]), and [`excerpt`], which keeps caller-supplied values in
-//! log fields to a short prefix.
+//! log fields to a short prefix. Metrics: [`series`] names what is recorded,
+//! [`exporter`] serves it in the Prometheus text format.
 
 use std::io::IsTerminal;
 
 use tracing_subscriber::{EnvFilter, fmt::MakeWriter, fmt::format::JsonFields};
 
 mod excerpt;
+pub mod exporter;
 pub mod hclog;
+pub mod series;
 
 pub use excerpt::{Excerpt, LOG_EXCERPT_CHARS, excerpt};
 pub use hclog::HclogFormat;

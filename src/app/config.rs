@@ -35,6 +35,9 @@ pub struct AppConfig {
     pub service: ServiceOptions,
     /// In pass-through mode, how many callers' state is kept at once.
     pub max_callers: usize,
+    /// Where to serve Prometheus metrics on `GET /metrics`
+    /// (`--metrics-listen`); `None` records nothing.
+    pub metrics_listen: Option<SocketAddr>,
 }
 
 /// The Databricks the service calls.
@@ -107,6 +110,7 @@ impl AppConfig {
             retry_timeout: None,
             service: ServiceOptions::default(),
             max_callers: MAX_CALLERS,
+            metrics_listen: None,
         }
     }
 

@@ -25,6 +25,7 @@ use crate::{
     emulator::EmulatorHandle,
     server::{self, ServerOptions},
     service::ComputeService,
+    telemetry::exporter::MetricsEndpoint,
 };
 
 mod backend;
@@ -42,6 +43,8 @@ pub struct App {
     service: ComputeService,
     emulator: Option<EmulatorHandle>,
     front_door: FrontDoor,
+    /// The metrics listener, if asked for; it stops when the app is done.
+    metrics: Option<MetricsEndpoint>,
 }
 
 // === impl App ===
@@ -65,7 +68,13 @@ impl App {
             retry_timeout,
             service: options,
             max_callers,
+            metrics_listen,
         } = config;
+        // First, so that what the build makes (the shared tenant) is counted.
+        let metrics = match metrics_listen {
+            Some(address) => Some(MetricsEndpoint::start(address).await?),
+            None => None,
+        };
         let (databricks, emulator) =
             backend::connect(backend, pass_through, request_timeout, retry_timeout).await?;
         // The binary's start-up lines keep the target they always had.
@@ -90,7 +99,13 @@ impl App {
             service: ComputeService::with_caller_limit(client, options, max_callers),
             emulator,
             front_door,
+            metrics,
         })
+    }
+
+    /// The address the metrics listener bound, when there is one.
+    pub fn metrics_address(&self) -> Option<std::net::SocketAddr> {
+        self.metrics.as_ref().map(MetricsEndpoint::address)
     }
 
     /// The service: a front end without a gRPC listener calls it directly,

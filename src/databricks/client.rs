@@ -16,6 +16,8 @@ use super::{
 };
 use crate::config::DatabricksConfig;
 
+mod recording;
+
 /// `User-Agent` sent on every request, SDK style (`key/value` tokens), e.g.
 /// `databricks-grpc/0.1.0 reqwest/0.13 os/linux auth/pat`.
 pub fn user_agent(auth_type: &str) -> String {
@@ -202,6 +204,7 @@ impl Client {
                 return Err(error);
             }
             attempt += 1;
+            recording::retry(recording::retry_reason(&error));
             // Not a warning: a retry that succeeds is the policy working. The
             // failure that ends a call is logged where the caller is told.
             debug!(%endpoint, attempt, wait = ?wait, error = %error, "transient failure; retrying");
@@ -229,6 +232,7 @@ impl Client {
             if let Some(resend) = resend {
                 debug!(%endpoint, "OAuth token refused; fetching a new one");
                 self.auth.invalidate().await;
+                recording::retry(recording::TOKEN_REFRESH);
                 response = self.attempt(resend, endpoint, timeout, retry_until).await?;
             }
         }
@@ -252,12 +256,16 @@ impl Client {
         timeout: Duration,
         retry_until: Instant,
     ) -> Result<reqwest::Response, Error> {
-        request
-            .header(header::AUTHORIZATION, self.auth.header(retry_until).await?)
+        let authorization = self.auth.header(retry_until).await?;
+        let sent_at = Instant::now();
+        let answered = request
+            .header(header::AUTHORIZATION, authorization)
             .timeout(timeout)
             .send()
             .await
-            .map_err(|source| self.transport_error(endpoint, timeout, source))
+            .map_err(|source| self.transport_error(endpoint, timeout, source));
+        recording::attempt(endpoint, &answered, sent_at.elapsed());
+        answered
     }
 
     /// The error for a failed transport. The URL is dropped from `source`:

@@ -25,6 +25,8 @@ use std::{
 use futures_util::future::{BoxFuture, FutureExt, Shared, WeakShared};
 use tracing::debug;
 
+use crate::telemetry::series;
+
 /// A caller's own deadline passed while it waited for a shared answer
 /// (DEADLINE_EXCEEDED); the request goes on for the other callers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -110,6 +112,7 @@ where
         let mut flights = lock(&self.flights);
         if let Some(answer) = flights.get(&key).and_then(|flight| flight.answer.upgrade()) {
             debug!(waiting = self.waiting(), "joined a read in flight");
+            metrics::counter!(series::COALESCED_READS).increment(1);
             return answer;
         }
         let id = next_flight_id();

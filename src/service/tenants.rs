@@ -37,6 +37,7 @@ use crate::{
     hub::Hub,
     managed_contexts::ManagedContexts,
     proto::compute as pb,
+    telemetry::series,
 };
 
 /// Every caller in a full table owns state, so a new caller cannot be kept.
@@ -79,8 +80,12 @@ pub(super) struct Tenant {
 /// The tenants of one service.
 #[derive(Debug)]
 pub(super) enum Tenants {
-    /// The server's own credentials: one tenant for every call.
-    Shared(Arc<Tenant>),
+    /// The server's own credentials: one tenant for every call (counted in
+    /// `dbgrpc_tenants` while the service lives).
+    Shared {
+        tenant: Arc<Tenant>,
+        _counted: series::Live,
+    },
     /// Pass-through: one tenant per caller credential.
     PerCaller {
         base: Client,
@@ -95,6 +100,8 @@ pub(super) enum Tenants {
 pub(super) struct Caller {
     tenant: Arc<Tenant>,
     last_call: Instant,
+    /// Counts the caller in `dbgrpc_tenants` while the table keeps it.
+    _kept: series::Live,
 }
 
 // === impl Tenant ===
@@ -171,7 +178,10 @@ impl Tenants {
                 cluster_locks,
             }
         } else {
-            Self::Shared(Arc::new(Tenant::new(client, None, options, cluster_locks)))
+            Self::Shared {
+                tenant: Arc::new(Tenant::new(client, None, options, cluster_locks)),
+                _counted: series::Live::new(series::TENANTS),
+            }
         }
     }
 
@@ -181,7 +191,7 @@ impl Tenants {
     /// [`Tenants::keep`] for the caller's registered tenant instead.
     pub(super) fn for_call(&self, metadata: &MetadataMap) -> Result<Arc<Tenant>, Status> {
         let (base, options, callers, cluster_locks) = match self {
-            Self::Shared(tenant) => return Ok(tenant.clone()),
+            Self::Shared { tenant, .. } => return Ok(tenant.clone()),
             Self::PerCaller {
                 base,
                 options,
@@ -261,6 +271,7 @@ impl Tenants {
             Caller {
                 tenant: tenant.clone(),
                 last_call: Instant::now(),
+                _kept: series::Live::new(series::TENANTS),
             },
         );
         debug!(
@@ -273,7 +284,7 @@ impl Tenants {
     /// Every registered tenant now.
     pub(super) fn all(&self) -> Vec<Arc<Tenant>> {
         match self {
-            Self::Shared(tenant) => vec![tenant.clone()],
+            Self::Shared { tenant, .. } => vec![tenant.clone()],
             Self::PerCaller { callers, .. } => lock(callers)
                 .values()
                 .map(|caller| caller.tenant.clone())
@@ -287,7 +298,7 @@ impl Tenants {
     pub(super) fn spawn_housekeeping(self: &Arc<Self>) -> JoinHandle<()> {
         let tenants = Arc::downgrade(self);
         let period = match self.as_ref() {
-            Self::Shared(tenant) => tenant.contexts.idle_timeout(),
+            Self::Shared { tenant, .. } => tenant.contexts.idle_timeout(),
             Self::PerCaller { options, .. } => options.context_idle_timeout,
         } / 4;
         let period = period.clamp(Duration::from_millis(10), Duration::from_secs(60));
