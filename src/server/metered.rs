@@ -5,7 +5,7 @@
 //!
 //! The code is the `grpc-status` of the response headers (a trailers-only
 //! error) or of its trailers. The method label is the gRPC method name
-//! (`databricks.compute.v1.ComputeService/InstallLibraries`) when it is one
+//! (`databricks.compute.v1.ComputeService/Install`) when it is one
 //! of ours, else `unknown`, so that a caller cannot grow the label set.
 
 use std::{
@@ -219,8 +219,8 @@ mod tests {
     #[test]
     fn only_our_methods_are_labels() {
         assert_eq!(
-            method_label("/databricks.compute.v1.ComputeService/InstallLibraries"),
-            "databricks.compute.v1.ComputeService/InstallLibraries"
+            method_label("/databricks.compute.v1.ComputeService/Install"),
+            "databricks.compute.v1.ComputeService/Install"
         );
         assert_eq!(
             method_label("/databricks.compute.v1.ComputeService/NoSuchMethod"),
