@@ -12,11 +12,10 @@ use super::{
     auth::Authenticator,
     body,
     error::{ApiError, Error},
+    recording,
     retry::{self, Resend},
 };
 use crate::config::DatabricksConfig;
-
-mod recording;
 
 /// `User-Agent` sent on every request, SDK style (`key/value` tokens), e.g.
 /// `databricks-grpc/0.1.0 reqwest/0.13 os/linux auth/pat`.
@@ -264,7 +263,11 @@ impl Client {
             .send()
             .await
             .map_err(|source| self.transport_error(endpoint, timeout, source));
-        recording::attempt(endpoint, &answered, sent_at.elapsed());
+        recording::attempt(
+            endpoint,
+            answered.as_ref().map(reqwest::Response::status),
+            sent_at.elapsed(),
+        );
         answered
     }
 

@@ -10,6 +10,7 @@ mod files_api;
 mod libraries_api;
 pub mod models;
 mod oauth;
+mod recording;
 pub mod retry;
 
 pub(crate) use auth::sensitive as sensitive_header;

@@ -16,6 +16,7 @@ use tracing::{debug, info, warn};
 use super::{
     ApiError, Error,
     auth::sensitive,
+    recording,
     retry::{self, Resend},
 };
 
@@ -147,6 +148,7 @@ impl OAuthTokens {
                 });
             }
             attempt += 1;
+            recording::retry(recording::retry_reason(&failure.cause));
             debug!(attempt, wait = ?wait, error = %failure.message, "token endpoint failed; retrying");
             tokio::time::sleep(wait).await;
         }
@@ -154,7 +156,8 @@ impl OAuthTokens {
 
     /// One token request.
     async fn request_token(&self) -> Result<(HeaderValue, Duration), Failure> {
-        let response = self
+        let sent_at = Instant::now();
+        let sent = self
             .http
             .post(&self.token_url)
             .header(header::AUTHORIZATION, self.client_basic.clone())
@@ -166,7 +169,15 @@ impl OAuthTokens {
             .map_err(|error| Failure {
                 message: format!("the token endpoint could not be reached: {error}"),
                 cause: transport_failure(&self.token_url, error),
-            })?;
+            });
+        recording::attempt(
+            TOKEN_ENDPOINT,
+            sent.as_ref()
+                .map(reqwest::Response::status)
+                .map_err(|failure| &failure.cause),
+            sent_at.elapsed(),
+        );
+        let response = sent?;
         let status = response.status();
         let headers = response.headers().clone();
         let body = response.bytes().await.map_err(|error| Failure {

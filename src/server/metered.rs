@@ -214,7 +214,58 @@ fn code_name(code: Code) -> &'static str {
 
 #[cfg(test)]
 mod tests {
+    use futures_util::FutureExt as _;
+    use http_body_util::{BodyExt as _, StreamBody};
+    use metrics_exporter_prometheus::PrometheusBuilder;
+
     use super::*;
+
+    const METHOD: &str = "databricks.compute.v1.ComputeService/WatchCluster";
+
+    /// What `record` records, rendered by a recorder of its own (this
+    /// thread only, so other tests' calls never show).
+    fn rendered(record: impl FnOnce()) -> String {
+        let recorder = PrometheusBuilder::new().build_recorder();
+        let handle = recorder.handle();
+        metrics::with_local_recorder(&recorder, record);
+        handle.render()
+    }
+
+    fn metered(inner: Body, code: Option<Code>) -> MeteredBody {
+        MeteredBody {
+            inner,
+            call: Some(Call {
+                method: METHOD.to_owned(),
+                started: Instant::now(),
+                code,
+            }),
+        }
+    }
+
+    /// A body of one message and trailers with `grpc-status: status`.
+    fn streamed(status: &'static str) -> Body {
+        let mut trailers = HeaderMap::new();
+        trailers.insert("grpc-status", http::HeaderValue::from_static(status));
+        let frames = futures_util::stream::iter([
+            Ok::<_, tonic::Status>(Frame::data(Bytes::from_static(b"message"))),
+            Ok(Frame::trailers(trailers)),
+        ]);
+        Body::new(StreamBody::new(frames))
+    }
+
+    fn read_to_end(mut body: MeteredBody) {
+        while let Some(frame) = body.frame().now_or_never().flatten() {
+            assert!(frame.is_ok());
+        }
+    }
+
+    fn counted(text: &str, code: &str) -> bool {
+        text.lines().any(|line| {
+            line.starts_with(series::GRPC_CALLS)
+                && line.contains(&format!("method=\"{METHOD}\""))
+                && line.contains(&format!("code=\"{code}\""))
+        })
+    }
 
     #[test]
     fn only_our_methods_are_labels() {
@@ -227,5 +278,39 @@ mod tests {
             UNKNOWN_METHOD
         );
         assert_eq!(method_label("/anything/else"), UNKNOWN_METHOD);
+    }
+
+    #[test]
+    fn a_stream_is_counted_with_the_code_of_its_trailers() {
+        let text = rendered(|| read_to_end(metered(streamed("5"), None)));
+        assert!(counted(&text, "NOT_FOUND"), "{text}");
+        assert!(text.contains(series::GRPC_CALL_SECONDS), "{text}");
+    }
+
+    #[test]
+    fn a_trailers_only_answer_is_counted_with_the_code_of_its_headers() {
+        let text = rendered(|| drop(metered(Body::empty(), Some(Code::InvalidArgument))));
+        assert!(counted(&text, "INVALID_ARGUMENT"), "{text}");
+    }
+
+    #[test]
+    fn a_stream_the_caller_leaves_is_cancelled() {
+        let text = rendered(|| {
+            let mut body = metered(streamed("0"), None);
+            let first = body.frame().now_or_never().flatten();
+            assert!(first.is_some_and(|frame| frame.is_ok_and(|frame| frame.is_data())));
+            drop(body);
+        });
+        assert!(counted(&text, "CANCELLED"), "{text}");
+        assert!(!counted(&text, "OK"), "{text}");
+    }
+
+    #[test]
+    fn a_call_is_counted_once() {
+        let text = rendered(|| read_to_end(metered(streamed("0"), None)));
+        let line = text
+            .lines()
+            .find(|line| line.starts_with(series::GRPC_CALLS) && line.contains("code=\"OK\""));
+        assert!(line.is_some_and(|line| line.ends_with(" 1")), "{text}");
     }
 }

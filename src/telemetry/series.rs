@@ -141,3 +141,28 @@ impl Drop for Live {
         gauge!(self.0).decrement(1.0);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use metrics_exporter_prometheus::PrometheusBuilder;
+
+    use super::*;
+
+    #[test]
+    fn a_live_value_counts_while_it_exists() {
+        let recorder = PrometheusBuilder::new().build_recorder();
+        let handle = recorder.handle();
+        let text = ::metrics::with_local_recorder(&recorder, || {
+            let first = Live::new(POLL_LOOPS);
+            let second = first.clone();
+            let _third = Live::new(POLL_LOOPS);
+            drop(first);
+            drop(second);
+            handle.render()
+        });
+        assert!(
+            text.lines().any(|line| line == "dbgrpc_poll_loops 1"),
+            "{text}"
+        );
+    }
+}

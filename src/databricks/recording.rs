@@ -1,10 +1,11 @@
-//! What the client records per attempt and per retry (series names in
-//! `telemetry/series.rs`). The endpoint label is the request's path
-//! template (`GET /api/2.0/libraries/cluster-status`): ids travel in the
-//! query or in a file path the template leaves out.
+//! What the client and the OAuth token fetch record per attempt and per
+//! retry (series names in `telemetry/series.rs`). The endpoint label is the
+//! request's path template (`GET /api/2.0/libraries/cluster-status`): ids
+//! travel in the query or in a file path the template leaves out.
 
 use std::time::Duration;
 
+use http::StatusCode;
 use metrics::{counter, histogram};
 
 use crate::{
@@ -17,9 +18,9 @@ pub(super) const TOKEN_REFRESH: &str = "token_refresh";
 
 /// Records one attempt at `endpoint`: its HTTP status (or how the transport
 /// failed) and the time until its answer's headers.
-pub(super) fn attempt(endpoint: &str, sent: &Result<reqwest::Response, Error>, elapsed: Duration) {
-    let status = match sent {
-        Ok(response) => response.status().as_u16().to_string(),
+pub(super) fn attempt(endpoint: &str, answered: Result<StatusCode, &Error>, elapsed: Duration) {
+    let status = match answered {
+        Ok(status) => status.as_u16().to_string(),
         Err(error) => transport_failure(error).to_owned(),
     };
     counter!(series::UPSTREAM_REQUESTS, "endpoint" => endpoint.to_owned(), "status" => status)
