@@ -90,3 +90,33 @@ fn cli_is_consistent() {
     use clap::CommandFactory;
     Cli::command().debug_assert();
 }
+
+#[test]
+fn metrics_are_off_unless_an_address_is_given() {
+    use clap::Parser;
+    let metrics_listen = |extra: &[&str]| {
+        let cli = Cli::try_parse_from(["databricks-grpc", "serve"].iter().chain(extra));
+        match cli.unwrap().command {
+            Some(Command::Serve(args)) => args.metrics.metrics_listen,
+            other => panic!("{other:?}"),
+        }
+    };
+    assert_eq!(metrics_listen(&[]), None);
+    assert_eq!(
+        metrics_listen(&["--metrics-listen", "127.0.0.1:9090"]),
+        Some("127.0.0.1:9090".parse().unwrap())
+    );
+    let help = {
+        use clap::CommandFactory;
+        Cli::command()
+            .find_subcommand_mut("serve")
+            .unwrap()
+            .render_long_help()
+            .to_string()
+    };
+    let heading = help.find("Metrics:").expect("a Metrics heading");
+    assert!(
+        help[heading..].contains("--metrics-listen <ADDR>"),
+        "{help}"
+    );
+}
