@@ -9,17 +9,23 @@ use std::net::SocketAddr;
 
 use databricks_grpc::{
     app::{App, AppConfig, Backend, Banner, EmbeddedEmulator, FrontDoor, stop_emulator},
-    emulator::{EmulatorConfig, Fault, Pace},
+    emulator::{EmulatorConfig, EmulatorHandle, Fault, Pace},
     proto::compute::{self as pb, ClusterTarget, compute_service_client::ComputeServiceClient},
 };
-use tokio::{net::TcpListener, sync::oneshot};
+use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
 use tokio_stream::StreamExt;
-use tonic::{Code, transport::Channel};
+use tonic::{
+    Code,
+    metadata::{Ascii, MetadataValue},
+    transport::Channel,
+};
 
 use crate::helpers::{RUNNING, init_test_logs};
 
 /// The emulator's token in this test: must appear nowhere in the metrics.
 const TOKEN: &str = "dapi-metrics-test-token-7f3a";
+/// A pass-through caller's token: must appear nowhere in the metrics.
+const CAROL_TOKEN: &str = "dapi-carol-metrics-91be";
 /// A cluster the emulator does not know: its id must not become a label.
 const UNKNOWN_CLUSTER: &str = "0000-metrics-unknown-cluster";
 const METHOD: &str = "databricks.compute.v1.ComputeService";
@@ -28,39 +34,12 @@ const LOOPBACK: &str = "127.0.0.1:0";
 
 #[tokio::test]
 async fn the_metrics_listener_exposes_every_series_without_ids_or_tokens() {
-    init_test_logs();
-    let backend = Backend::Emulator(EmbeddedEmulator {
-        config: EmulatorConfig::default()
-            .with_token(TOKEN)
-            .with_pace(Pace::PerRead),
-        listen: LOOPBACK.parse().unwrap(),
-        banner: Banner::Log,
-    });
-    let mut config = AppConfig::new(backend, FrontDoor::plaintext(LOOPBACK.parse().unwrap()));
-    config.metrics_listen = Some(LOOPBACK.parse().unwrap());
-    let mut app = App::build(config).await.unwrap();
-    let metrics = app.metrics_address().expect("a metrics listener");
-    let emulator = app.take_emulator();
-    let listener = TcpListener::bind(LOOPBACK).await.unwrap();
-    let grpc = listener.local_addr().unwrap();
-    let (stop, stopped) = oneshot::channel::<()>();
-    let server = tokio::spawn(async move {
-        let stopped = async {
-            let _ = stopped.await;
-        };
-        app.serve(listener, Default::default(), stopped)
-            .await
-            .unwrap();
-    });
-    let channel = Channel::from_shared(format!("http://{grpc}"))
-        .unwrap()
-        .connect()
-        .await
-        .unwrap();
-    let mut client = ComputeServiceClient::new(channel);
+    let served = Served::start(emulator_config(EmulatorConfig::default()), false).await;
+    let emulator = served.emulator.as_ref().unwrap();
+    let mut client = ComputeServiceClient::new(served.channel.clone());
 
     // A success, retried once after a 429.
-    emulator.as_ref().unwrap().inject_fault(
+    emulator.inject_fault(
         "/api/2.0/libraries/cluster-status",
         Fault::TooManyRequests {
             retry_after_secs: 0,
@@ -101,7 +80,7 @@ async fn the_metrics_listener_exposes_every_series_without_ids_or_tokens() {
         update.unwrap();
     }
 
-    let text = scrape(metrics).await;
+    let text = scrape(served.metrics).await;
     let calls = |method: &str, code: &str| {
         has_series(
             &text,
@@ -194,9 +173,118 @@ async fn the_metrics_listener_exposes_every_series_without_ids_or_tokens() {
         );
     }
 
-    stop.send(()).unwrap();
-    server.await.unwrap();
-    stop_emulator(emulator).await.unwrap();
+    served.stop().await;
+}
+
+#[tokio::test]
+async fn a_pass_through_callers_token_is_in_no_label() {
+    let emulator = EmulatorConfig::default().with_user_token("carol", CAROL_TOKEN);
+    let served = Served::start(emulator_config(emulator), true).await;
+    let authorization: MetadataValue<Ascii> = format!("Bearer {CAROL_TOKEN}").parse().unwrap();
+    let as_carol = move |mut request: tonic::Request<()>| {
+        request
+            .metadata_mut()
+            .insert("authorization", authorization.clone());
+        Ok(request)
+    };
+    let mut client = ComputeServiceClient::with_interceptor(served.channel.clone(), as_carol);
+    client
+        .cluster_status(pb::ClusterStatusRequest {
+            cluster_id: RUNNING.into(),
+        })
+        .await
+        .unwrap();
+    let mut stream = client
+        .watch_cluster(pb::WatchClusterRequest {
+            cluster_id: RUNNING.into(),
+            until: ClusterTarget::Running as i32,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    while let Some(update) = stream.next().await {
+        update.unwrap();
+    }
+    let text = scrape(served.metrics).await;
+    assert!(has_series(&text, "dbgrpc_tenants", &[]), "{text}");
+    assert!(
+        has_series(
+            &text,
+            "dbgrpc_grpc_calls_total",
+            &[
+                ("method", &format!("{METHOD}/WatchCluster")),
+                ("code", "OK")
+            ]
+        ),
+        "{text}"
+    );
+    for secret in [CAROL_TOKEN, TOKEN, RUNNING] {
+        assert!(
+            !text.contains(secret),
+            "{secret} is in the metrics:\n{text}"
+        );
+    }
+    served.stop().await;
+}
+
+/// An emulator with `config` and [`TOKEN`], one lifecycle step per read.
+fn emulator_config(config: EmulatorConfig) -> EmbeddedEmulator {
+    EmbeddedEmulator {
+        config: config.with_token(TOKEN).with_pace(Pace::PerRead),
+        listen: LOOPBACK.parse().unwrap(),
+        banner: Banner::Log,
+    }
+}
+
+/// An app built with a metrics listener on `127.0.0.1:0`, serving gRPC.
+struct Served {
+    channel: Channel,
+    metrics: SocketAddr,
+    emulator: Option<EmulatorHandle>,
+    stop: oneshot::Sender<()>,
+    server: JoinHandle<()>,
+}
+
+impl Served {
+    async fn start(emulator: EmbeddedEmulator, pass_through: bool) -> Self {
+        init_test_logs();
+        let front_door = FrontDoor::plaintext(LOOPBACK.parse().unwrap());
+        let mut config = AppConfig::new(Backend::Emulator(emulator), front_door);
+        config.pass_through = pass_through;
+        config.metrics_listen = Some(LOOPBACK.parse().unwrap());
+        let mut app = App::build(config).await.unwrap();
+        let metrics = app.metrics_address().expect("a metrics listener");
+        let emulator = app.take_emulator();
+        let listener = TcpListener::bind(LOOPBACK).await.unwrap();
+        let grpc = listener.local_addr().unwrap();
+        let (stop, stopped) = oneshot::channel::<()>();
+        let server = tokio::spawn(async move {
+            let stopped = async {
+                let _ = stopped.await;
+            };
+            app.serve(listener, Default::default(), stopped)
+                .await
+                .unwrap();
+        });
+        let channel = Channel::from_shared(format!("http://{grpc}"))
+            .unwrap()
+            .connect()
+            .await
+            .unwrap();
+        Self {
+            channel,
+            metrics,
+            emulator,
+            stop,
+            server,
+        }
+    }
+
+    async fn stop(self) {
+        self.stop.send(()).unwrap();
+        self.server.await.unwrap();
+        stop_emulator(self.emulator).await.unwrap();
+    }
 }
 
 /// GET /metrics at `address`: 200 in the Prometheus text format.
