@@ -1,18 +1,29 @@
 //! `--metrics-listen`: after a few calls (one failing, one retried, one
 //! stream) GET /metrics lists every series of the server with its labels,
-//! and no label carries a cluster id or a token.
+//! no label carries a cluster id or a token (the server's or a pass-through
+//! caller's), and a read that joins one in flight is counted as coalesced.
 //!
 //! The recorder is global: every test in this binary records into it once
-//! one app installed it, so these tests check presence, never counts.
+//! one app installed it, so these tests check presence and increases,
+//! never absolute values.
 
-use std::net::SocketAddr;
+use std::{net::SocketAddr, sync::Arc};
+
+use axum::{Json, Router, routing::get};
 
 use databricks_grpc::{
     app::{App, AppConfig, Backend, Banner, EmbeddedEmulator, FrontDoor, stop_emulator},
+    config::{Credentials, DatabricksConfig, Secret},
     emulator::{EmulatorConfig, EmulatorHandle, Fault, Pace},
     proto::compute::{self as pb, ClusterTarget, compute_service_client::ComputeServiceClient},
+    service::ComputeService,
 };
-use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
+use serde_json::json;
+use tokio::{
+    net::TcpListener,
+    sync::{oneshot, watch},
+    task::JoinHandle,
+};
 use tokio_stream::StreamExt;
 use tonic::{
     Code,
@@ -20,7 +31,7 @@ use tonic::{
     transport::Channel,
 };
 
-use crate::helpers::{RUNNING, init_test_logs};
+use crate::helpers::{RUNNING, eventually, init_test_logs, spawn_canned_upstream};
 
 /// The emulator's token in this test: must appear nowhere in the metrics.
 const TOKEN: &str = "dapi-metrics-test-token-7f3a";
@@ -34,7 +45,7 @@ const LOOPBACK: &str = "127.0.0.1:0";
 
 #[tokio::test]
 async fn the_metrics_listener_exposes_every_series_without_ids_or_tokens() {
-    let served = Served::start(emulator_config(EmulatorConfig::default()), false).await;
+    let served = Served::start(emulator(EmulatorConfig::default()), false).await;
     let emulator = served.emulator.as_ref().unwrap();
     let mut client = ComputeServiceClient::new(served.channel.clone());
 
@@ -178,8 +189,8 @@ async fn the_metrics_listener_exposes_every_series_without_ids_or_tokens() {
 
 #[tokio::test]
 async fn a_pass_through_callers_token_is_in_no_label() {
-    let emulator = EmulatorConfig::default().with_user_token("carol", CAROL_TOKEN);
-    let served = Served::start(emulator_config(emulator), true).await;
+    let config = EmulatorConfig::default().with_user_token("carol", CAROL_TOKEN);
+    let served = Served::start(emulator(config), true).await;
     let authorization: MetadataValue<Ascii> = format!("Bearer {CAROL_TOKEN}").parse().unwrap();
     let as_carol = move |mut request: tonic::Request<()>| {
         request
@@ -227,34 +238,108 @@ async fn a_pass_through_callers_token_is_in_no_label() {
     served.stop().await;
 }
 
+#[tokio::test]
+async fn a_read_that_joins_one_in_flight_is_counted_as_coalesced() {
+    let (release, url) = held_cluster_status().await;
+    let databricks = DatabricksConfig::with_credentials(
+        &url,
+        Credentials::Pat {
+            token: Secret::new(TOKEN),
+        },
+    )
+    .unwrap();
+    let served = Served::start(Backend::Resolved(databricks), false).await;
+    let before = value(
+        &scrape(served.metrics).await,
+        "dbgrpc_coalesced_reads_total",
+    );
+    let client = ComputeServiceClient::new(served.channel.clone());
+    let calls: Vec<_> = (0..2)
+        .map(|_| {
+            let mut client = client.clone();
+            tokio::spawn(async move {
+                client
+                    .cluster_status(pb::ClusterStatusRequest {
+                        cluster_id: RUNNING.into(),
+                    })
+                    .await
+            })
+        })
+        .collect();
+    let service = served.service.clone();
+    eventually("both reads to wait on one request", || {
+        service.cluster_status_reads_waiting() >= 2
+    })
+    .await;
+    release.send_replace(true);
+    for call in calls {
+        call.await.unwrap().unwrap();
+    }
+    let after = value(
+        &scrape(served.metrics).await,
+        "dbgrpc_coalesced_reads_total",
+    );
+    // Other tests may coalesce reads meanwhile, never fewer.
+    assert!(after >= before + 1.0, "{before} -> {after}");
+    served.stop().await;
+}
+
+/// A canned cluster-status endpoint that answers only once the sender is
+/// set to true; returns the sender and the upstream's URL.
+async fn held_cluster_status() -> (Arc<watch::Sender<bool>>, String) {
+    let release = Arc::new(watch::Sender::new(false));
+    let held = release.clone();
+    let router = Router::new().route(
+        "/api/2.0/libraries/cluster-status",
+        get(move || {
+            let mut released = held.subscribe();
+            async move {
+                let _ = released.wait_for(|released| *released).await;
+                Json(json!({"cluster_id": RUNNING, "library_statuses": []}))
+            }
+        }),
+    );
+    (release, spawn_canned_upstream(router).await)
+}
+
+/// The value of the unlabelled series `name`.
+fn value(text: &str, name: &str) -> f64 {
+    text.lines()
+        .find_map(|line| line.strip_prefix(name)?.strip_prefix(' '))
+        .and_then(|value| value.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no {name} in:\n{text}"))
+}
+
 /// An emulator with `config` and [`TOKEN`], one lifecycle step per read.
-fn emulator_config(config: EmulatorConfig) -> EmbeddedEmulator {
-    EmbeddedEmulator {
+fn emulator(config: EmulatorConfig) -> Backend {
+    Backend::Emulator(EmbeddedEmulator {
         config: config.with_token(TOKEN).with_pace(Pace::PerRead),
         listen: LOOPBACK.parse().unwrap(),
         banner: Banner::Log,
-    }
+    })
 }
 
 /// An app built with a metrics listener on `127.0.0.1:0`, serving gRPC.
 struct Served {
     channel: Channel,
     metrics: SocketAddr,
+    service: ComputeService,
     emulator: Option<EmulatorHandle>,
     stop: oneshot::Sender<()>,
     server: JoinHandle<()>,
 }
 
 impl Served {
-    async fn start(emulator: EmbeddedEmulator, pass_through: bool) -> Self {
+    async fn start(backend: Backend, pass_through: bool) -> Self {
         init_test_logs();
         let front_door = FrontDoor::plaintext(LOOPBACK.parse().unwrap());
-        let mut config = AppConfig::new(Backend::Emulator(emulator), front_door);
+        let mut config = AppConfig::new(backend, front_door);
         config.pass_through = pass_through;
         config.metrics_listen = Some(LOOPBACK.parse().unwrap());
         let mut app = App::build(config).await.unwrap();
         let metrics = app.metrics_address().expect("a metrics listener");
         let emulator = app.take_emulator();
+        let service = app.service().clone();
         let listener = TcpListener::bind(LOOPBACK).await.unwrap();
         let grpc = listener.local_addr().unwrap();
         let (stop, stopped) = oneshot::channel::<()>();
@@ -274,6 +359,7 @@ impl Served {
         Self {
             channel,
             metrics,
+            service,
             emulator,
             stop,
             server,
