@@ -106,7 +106,8 @@ async fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
     let options = args
         .connections
         .server_options()
-        .with_drain_limit(args.drain_limit);
+        .with_drain_limit(args.drain_limit)
+        .with_call_limits(args.overload.call_limits());
     app.serve(listener, options, shutdown).await
 }
 

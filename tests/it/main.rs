@@ -28,6 +28,7 @@ mod large_workspace;
 mod libraries;
 mod library_files;
 mod library_sets;
+mod overload;
 mod passthrough;
 mod plugin;
 mod provider;
