@@ -275,6 +275,26 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn the_listener_goes_at_shutdown_and_the_stream_ends_when_closing() {
+        let severance = Severance::new();
+        let (stopping, stop_accepting) = watch::channel(false);
+        let (closing, close) = watch::channel(false);
+        let (dropped, listener_dropped) = tokio::sync::oneshot::channel::<()>();
+        // A listener that tells when it is dropped.
+        let listener = tokio_stream::pending::<Result<Pipe, io::Error>>().map(move |next| {
+            let _alive = &dropped;
+            next
+        });
+        let mut accepting = severance.accepting_until(listener, stop_accepting, close);
+        stopping.send_replace(true);
+        let next = tokio::spawn(async move { accepting.next().await.is_none() });
+        listener_dropped.await.unwrap_err();
+        assert!(!next.is_finished(), "open until the connections may close");
+        closing.send_replace(true);
+        assert!(next.await.unwrap());
+    }
+
+    #[tokio::test]
     async fn accepting_ends_when_shutdown_starts() {
         let severance = Severance::new();
         let (stopping, stop_accepting) = watch::channel(false);

@@ -29,13 +29,13 @@ pub const DEFAULT_MAX_CONCURRENT_STREAMS: u32 = 1000;
 
 /// Unary ComputeService calls in progress at once, by default
 /// (`serve --max-calls`; 0 is no cap).
-pub const DEFAULT_MAX_CALLS: usize = 256;
+pub const DEFAULT_MAX_CALLS: usize = 4096;
 /// Streaming ComputeService calls open at once, by default
 /// (`serve --max-streams`; 0 is no cap).
-pub const DEFAULT_MAX_STREAMS: usize = 1024;
+pub const DEFAULT_MAX_STREAMS: usize = 4096;
 /// Calls of one caller in progress at once, by default
 /// (`serve --max-calls-per-caller`; 0 is no cap).
-pub const DEFAULT_MAX_CALLS_PER_CALLER: usize = 64;
+pub const DEFAULT_MAX_CALLS_PER_CALLER: usize = 1024;
 
 /// Transport limits and shutdown budgets of the gRPC server. `Default` is
 /// what `serve` uses when no flag changes it.
