@@ -13,7 +13,7 @@ use std::{
     time::Duration,
 };
 
-use axum::{Json, Router, extract::Query, http::HeaderMap, routing::get};
+use axum::{Json, Router, extract::Query, http::HeaderMap, response::IntoResponse, routing::get};
 use databricks_grpc::{
     config::{Credentials, Secret},
     proto::compute as pb,
@@ -35,6 +35,9 @@ use crate::{
     passthrough::{ALICE_TOKEN, BOB_TOKEN, as_user},
     plugin::harness::LIMIT,
 };
+
+/// The request id the held workspace puts on its answers.
+const UPSTREAM_REQUEST_ID: &str = "req-5e1d";
 
 /// A workspace whose cluster-status answers wait until the test lets them
 /// go, one per permit; it counts the requests and keeps their
@@ -69,16 +72,17 @@ impl Held {
                     },
                 ),
             )
-            // A watch's poll reads the cluster too: it never answers, so a
-            // watch stays open.
+            // A watch's poll reads the cluster too.
             .route(
                 "/api/2.1/clusters/get",
-                get(std::future::pending::<Json<Value>>),
+                get(|Query(query): Query<Value>| async move {
+                    Json(json!({"cluster_id": query["cluster_id"], "state": "RUNNING"}))
+                }),
             );
         spawn_canned_upstream(router).await
     }
 
-    async fn answer(&self, headers: &HeaderMap, query: Value) -> Json<Value> {
+    async fn answer(&self, headers: &HeaderMap, query: Value) -> impl IntoResponse + use<> {
         let traceparent = headers
             .get("traceparent")
             .map(|value| value.to_str().unwrap().to_owned());
@@ -86,7 +90,11 @@ impl Held {
         self.arrived.fetch_add(1, Ordering::SeqCst);
         self.arrival.notify_waiters();
         self.answers.acquire().await.unwrap().forget();
-        Json(json!({"cluster_id": query["cluster_id"], "library_statuses": []}))
+        // A library still installing: a watch goes on after this answer.
+        let installing =
+            json!({"library": {"pypi": {"package": "simplejson"}}, "status": "INSTALLING"});
+        let body = json!({"cluster_id": query["cluster_id"], "library_statuses": [installing]});
+        ([("x-request-id", UPSTREAM_REQUEST_ID)], Json(body))
     }
 
     fn arrived(&self) -> usize {
@@ -202,14 +210,18 @@ async fn streams_count_against_their_cap_until_they_end() {
     let watch = || pb::WatchClusterStatusRequest {
         cluster_id: RUNNING.into(),
     };
-    let open = app
+    let mut open = app
         .client
         .clone()
         .watch_cluster_status(watch())
         .await
         .unwrap()
         .into_inner();
-    held.until_arrived(1).await;
+    held.release(1);
+    let first = tokio::time::timeout(LIMIT, open.message()).await.unwrap();
+    assert!(!first.unwrap().unwrap().settled, "the watch goes on");
+    // Its next poll is held: the stream stays open.
+    held.until_arrived(2).await;
 
     let refused = app
         .client
@@ -218,7 +230,7 @@ async fn streams_count_against_their_cap_until_they_end() {
         .await
         .unwrap_err();
     assert_overloaded(&refused, "streams");
-    assert_eq!(held.arrived(), 1, "a refused stream polls nothing");
+    assert_eq!(held.arrived(), 2, "a refused stream polls nothing");
     // Unary calls have a cap of their own.
     held.release(100);
     app.client
@@ -303,14 +315,14 @@ async fn a_valid_traceparent_goes_upstream_and_an_invalid_one_does_not() {
     );
 
     // Every line the call logged carries its method and id; the upstream
-    // answer's line is one of them.
+    // answer's line, with Databricks' request id, is one of them.
     let lines = traced_log_lines(&trace_id);
-    assert!(
-        lines
-            .iter()
-            .any(|line| line.contains("databricks answered")),
-        "{lines:#?}"
-    );
+    let answered = |line: &&String| {
+        line.contains("databricks answered")
+            && line.contains("request_id")
+            && line.contains(UPSTREAM_REQUEST_ID)
+    };
+    assert!(lines.iter().any(|line| answered(&line)), "{lines:#?}");
     for line in &lines {
         assert!(
             line.contains("/databricks.compute.v1.ComputeService/ClusterStatus"),
