@@ -128,7 +128,9 @@ where
                 let admitted = match admitted {
                     Ok(admitted) => admitted,
                     Err(refused) => {
-                        tracing::info!(cap = refused.label(), "call refused");
+                        // Debug only: under overload these come by the thousand;
+                        // dbgrpc_calls_refused_total counts them.
+                        tracing::debug!(cap = refused.label(), "call refused");
                         return Ok(Status::from(refused).into_http());
                     }
                 };
@@ -151,7 +153,7 @@ where
 /// when the caller sent a valid one (an invalid one is dropped).
 fn call_span<B>(method: &str, request: &http::Request<B>) -> Span {
     let call_id = NEXT_CALL_ID.fetch_add(1, Ordering::Relaxed);
-    let span = info_span!("call", method, call_id, traceparent = field::Empty);
+    let span = info_span!("call", %method, call_id, traceparent = field::Empty);
     let traceparent = request
         .headers()
         .get(TRACEPARENT)
