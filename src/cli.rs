@@ -130,23 +130,25 @@ impl ConnectionArgs {
     }
 }
 
+/// The --help heading of [`OverloadArgs`].
+const OVERLOAD: &str = "Overload protection";
+
 /// How `serve` protects itself from overload: calls beyond a cap are
 /// refused at once with RESOURCE_EXHAUSTED and RetryInfo, never queued.
 #[derive(Debug, Args)]
-#[command(next_help_heading = "Overload protection")]
 pub(crate) struct OverloadArgs {
     /// Unary ComputeService calls in progress at once, all callers
     /// together (0: no cap).
-    #[arg(long, default_value_t = server::DEFAULT_MAX_CALLS)]
+    #[arg(long, default_value_t = server::DEFAULT_MAX_CALLS, help_heading = OVERLOAD)]
     pub(crate) max_calls: usize,
     /// Streaming ComputeService calls open at once, all callers together;
     /// a stream counts until it ends (0: no cap).
-    #[arg(long, default_value_t = server::DEFAULT_MAX_STREAMS)]
+    #[arg(long, default_value_t = server::DEFAULT_MAX_STREAMS, help_heading = OVERLOAD)]
     pub(crate) max_streams: usize,
     /// Calls, unary and streaming, one caller may have in progress at once
     /// (0: no cap). The caller is its credential with --auth-passthrough,
     /// otherwise its IP address.
-    #[arg(long, default_value_t = server::DEFAULT_MAX_CALLS_PER_CALLER)]
+    #[arg(long, default_value_t = server::DEFAULT_MAX_CALLS_PER_CALLER, help_heading = OVERLOAD)]
     pub(crate) max_calls_per_caller: usize,
 }
 
