@@ -5,7 +5,7 @@ use std::{net::SocketAddr, path::PathBuf, time::Duration};
 use clap::{Args, Parser, Subcommand, builder::RangedU64ValueParser};
 #[cfg(unix)]
 use databricks_grpc::plugin;
-use databricks_grpc::{emulator, server, telemetry::LogFormat};
+use databricks_grpc::{emulator, server, service::caps::CallLimits, telemetry::LogFormat};
 
 /// A typed gRPC API in front of the Databricks Libraries and Command Execution
 /// REST APIs.
@@ -26,7 +26,7 @@ pub(crate) enum Command {
     ///
     /// Reads DATABRICKS_HOST and DATABRICKS_TOKEN (or --host/--token), or with
     /// --emulator starts the embedded Databricks emulator and uses it instead.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Run as a HashiCorp go-plugin plugin, launched by a Go host (a
     /// Terraform or Pulumi provider backend) with the magic cookie set.
     ///
@@ -71,16 +71,19 @@ pub(crate) struct ServeArgs {
     #[arg(long, value_name = "PEM", requires = "tls_cert")]
     pub(crate) tls_key: Option<PathBuf>,
     /// On SIGTERM or Ctrl-C, how long calls in flight may take to finish.
-    /// Health turns NOT_SERVING, open streams end with UNAVAILABLE and new
-    /// connections are refused at once; calls still running at the limit are
-    /// dropped. Then the server destroys its managed execution contexts (all
-    /// at once, for at most 5s) and exits.
+    /// Health turns NOT_SERVING first; then new calls are refused with
+    /// UNAVAILABLE, open streams end with it and new connections are refused
+    /// at once; calls still running at the limit are dropped. Then the server
+    /// destroys its managed execution contexts (all at once, for at most 5s)
+    /// and exits.
     #[arg(long, default_value = "10s", value_parser = parse_duration)]
     pub(crate) drain_limit: Duration,
     #[command(flatten)]
     pub(crate) connections: ConnectionArgs,
     #[command(flatten)]
     pub(crate) metrics: MetricsArgs,
+    #[command(flatten)]
+    pub(crate) overload: OverloadArgs,
     #[command(flatten)]
     pub(crate) backend: BackendArgs,
 }
@@ -138,6 +141,39 @@ impl ConnectionArgs {
             http2_keepalive_timeout: self.http2_keepalive_timeout,
             max_concurrent_streams: self.max_concurrent_streams,
             ..server::ServerOptions::default()
+        }
+    }
+}
+
+/// The --help heading of [`OverloadArgs`].
+const OVERLOAD: &str = "Overload protection";
+
+/// How `serve` protects itself from overload: calls beyond a cap are
+/// refused at once with RESOURCE_EXHAUSTED and RetryInfo, never queued.
+#[derive(Debug, Args)]
+pub(crate) struct OverloadArgs {
+    /// Unary ComputeService calls in progress at once, all callers
+    /// together (0: no cap).
+    #[arg(long, default_value_t = server::DEFAULT_MAX_CALLS, help_heading = OVERLOAD)]
+    pub(crate) max_calls: usize,
+    /// Streaming ComputeService calls open at once, all callers together;
+    /// a stream counts until it ends (0: no cap).
+    #[arg(long, default_value_t = server::DEFAULT_MAX_STREAMS, help_heading = OVERLOAD)]
+    pub(crate) max_streams: usize,
+    /// Calls, unary and streaming, one caller may have in progress at once
+    /// (0: no cap). The caller is its credential with --auth-passthrough,
+    /// otherwise its IP address.
+    #[arg(long, default_value_t = server::DEFAULT_MAX_CALLS_PER_CALLER, help_heading = OVERLOAD)]
+    pub(crate) max_calls_per_caller: usize,
+}
+
+impl OverloadArgs {
+    /// The caps these flags set.
+    pub(crate) fn call_limits(&self) -> CallLimits {
+        CallLimits {
+            calls: self.max_calls,
+            streams: self.max_streams,
+            per_caller: self.max_calls_per_caller,
         }
     }
 }

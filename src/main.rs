@@ -63,7 +63,7 @@ fn main() -> ExitCode {
     };
     let result = runtime.block_on(async {
         match command {
-            Command::Serve(args) => run_serve(args).await,
+            Command::Serve(args) => run_serve(*args).await,
             #[cfg(unix)]
             Command::Plugin(args) => run_plugin(args).await,
             Command::Emulator(args) => run_emulator(args).await,
@@ -107,7 +107,8 @@ async fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
     let options = args
         .connections
         .server_options()
-        .with_drain_limit(args.drain_limit);
+        .with_drain_limit(args.drain_limit)
+        .with_call_limits(args.overload.call_limits());
     app.serve(listener, options, shutdown).await
 }
 

@@ -172,6 +172,7 @@ impl ManagedContexts {
             .collect();
         let options = CallOptions {
             timeout: Some(budget),
+            ..CallOptions::default()
         };
         let mut destroying = tokio::task::JoinSet::new();
         for ((cluster_id, _), slot) in slots {

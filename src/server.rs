@@ -7,7 +7,7 @@
 //! its own (unix socket, TLS) connections. Both stop the same bounded way
 //! (`drain.rs` lets go of the connections).
 
-use std::future::Future;
+use std::{future::Future, sync::Arc};
 
 use tokio::{
     io::{AsyncRead, AsyncWrite},
@@ -19,8 +19,12 @@ use tonic::transport::{Server, ServerTlsConfig, server::Connected, server::Route
 use tonic_health::{ServingStatus, server::HealthReporter};
 use tracing::{info, warn};
 
-use crate::{proto, service::ComputeService};
+use crate::{
+    proto,
+    service::{ComputeService, caps::CallCaps},
+};
 
+mod calls;
 pub mod connections;
 mod drain;
 mod metered;
@@ -31,8 +35,9 @@ use drain::Severance;
 use metered::Metered;
 pub use options::{
     CONTEXT_CLEANUP_BUDGET, DEFAULT_DRAIN_LIMIT, DEFAULT_HANDSHAKE_TIMEOUT,
-    DEFAULT_HTTP2_KEEPALIVE_INTERVAL, DEFAULT_HTTP2_KEEPALIVE_TIMEOUT,
-    DEFAULT_MAX_CONCURRENT_STREAMS, DEFAULT_MAX_CONNECTIONS, ServerOptions,
+    DEFAULT_HTTP2_KEEPALIVE_INTERVAL, DEFAULT_HTTP2_KEEPALIVE_TIMEOUT, DEFAULT_MAX_CALLS,
+    DEFAULT_MAX_CALLS_PER_CALLER, DEFAULT_MAX_CONCURRENT_STREAMS, DEFAULT_MAX_CONNECTIONS,
+    DEFAULT_MAX_STREAMS, ServerOptions,
 };
 
 /// Errors that stop the gRPC server.
@@ -54,6 +59,8 @@ pub struct Routes {
     /// shutdown.
     also_serving: Vec<&'static str>,
     service: ComputeService,
+    /// The ComputeService calls admitted and the caps on them.
+    caps: Arc<CallCaps>,
     options: ServerOptions,
 }
 
@@ -112,6 +119,8 @@ impl Routes {
                 .max_decoding_message_size(limit)
                 .max_encoding_message_size(limit);
         }
+        let caps = CallCaps::new(options.call_limits);
+        let compute = calls::Gated::new(compute, caps.clone(), service.is_pass_through());
         let mut server = Server::builder()
             .max_concurrent_streams(options.max_concurrent_streams)
             .http2_keepalive_interval(Some(options.http2_keepalive_interval))
@@ -132,6 +141,7 @@ impl Routes {
             health,
             also_serving: vec![""],
             service,
+            caps,
             options,
         })
     }
@@ -157,11 +167,13 @@ impl Routes {
     }
 
     /// Serves connections from `incoming` until `shutdown` completes, then
-    /// stops within bounds: health turns NOT_SERVING, open streams end with
-    /// UNAVAILABLE "server is shutting down", no new connection is
-    /// accepted, and in-flight calls may finish for the drain limit, after
-    /// which their connections are broken. Last, the execution contexts the
-    /// server created are destroyed, within the context clean-up budget.
+    /// stops within bounds: health turns NOT_SERVING first, then new calls
+    /// are refused with UNAVAILABLE "server is shutting down", open streams
+    /// end with it, and no new connection is accepted. In-flight calls may
+    /// finish for the drain limit; once they have, the connections close
+    /// (GOAWAY), and at the limit those still open are broken. Last, the
+    /// execution contexts the server created are destroyed, within the
+    /// context clean-up budget.
     pub async fn serve_with_incoming<I, IO, IE>(
         self,
         incoming: I,
@@ -177,14 +189,16 @@ impl Routes {
             health,
             also_serving,
             service,
+            caps,
             options,
         } = self;
         let housekeeping = service.spawn_housekeeping();
         let (stopping, stop_accepting) = watch::channel(false);
+        let (closing, close_connections) = watch::channel(false);
         let severance = Severance::new();
-        // Once `incoming` ends (shutdown started), tonic drains gracefully.
+        // Once `incoming` ends (the calls drained), tonic closes gracefully.
         let served = router.serve_with_incoming_shutdown(
-            severance.accepting(incoming, stop_accepting),
+            severance.accepting_until(incoming, stop_accepting, close_connections),
             std::future::pending(),
         );
         tokio::pin!(served, shutdown);
@@ -198,9 +212,21 @@ impl Routes {
                 for name in also_serving {
                     health.set_service_status(name, ServingStatus::NotServing).await;
                 }
+                caps.begin_draining();
                 service.begin_shutdown();
                 stopping.send_replace(true);
-                match tokio::time::timeout(options.drain_limit, &mut served).await {
+                let drained = async {
+                    tokio::select! {
+                        // The server failed: nothing left to drain.
+                        served = &mut served => served,
+                        () = caps.drained() => {
+                            info!("calls drained; closing the connections");
+                            closing.send_replace(true);
+                            (&mut served).await
+                        }
+                    }
+                };
+                match tokio::time::timeout(options.drain_limit, drained).await {
                     Ok(served) => served,
                     Err(_) => {
                         warn!(limit = ?options.drain_limit, "calls still in flight at the drain limit were dropped");

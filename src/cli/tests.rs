@@ -120,3 +120,30 @@ fn metrics_are_off_unless_an_address_is_given() {
         "{help}"
     );
 }
+
+#[test]
+fn overload_caps_default_to_the_server_defaults_and_0_turns_one_off() {
+    use clap::Parser;
+    let serve = |extra: &[&str]| {
+        let base = ["databricks-grpc", "serve", "--emulator"];
+        let cli = Cli::try_parse_from(base.iter().chain(extra)).unwrap();
+        let Some(Command::Serve(args)) = cli.command else {
+            panic!("serve parses as serve");
+        };
+        args.overload.call_limits()
+    };
+    assert_eq!(serve(&[]), server::ServerOptions::default().call_limits);
+    let limits = serve(&[
+        "--max-calls=5",
+        "--max-streams=0",
+        "--max-calls-per-caller=2",
+    ]);
+    assert_eq!(
+        limits,
+        CallLimits {
+            calls: 5,
+            streams: 0,
+            per_caller: 2,
+        }
+    );
+}

@@ -14,6 +14,7 @@ use super::{
     error::{ApiError, Error},
     recording,
     retry::{self, Resend},
+    trace_parent::{TRACEPARENT, TraceParent},
 };
 use crate::config::DatabricksConfig;
 
@@ -44,6 +45,11 @@ pub struct CallOptions {
     /// Time allowed for the whole call, retries included (the caller's gRPC
     /// deadline); the retry budget when `None`.
     pub timeout: Option<Duration>,
+    /// An opaque hash of the caller's identity (its credential in
+    /// pass-through mode, else its address), for per-caller fairness.
+    pub caller: Option<u64>,
+    /// The caller's W3C `traceparent`, sent on every request of the call.
+    pub traceparent: Option<TraceParent>,
 }
 
 // === impl Client ===
@@ -152,6 +158,10 @@ impl Client {
         resend: Resend,
     ) -> Result<T, Error> {
         let endpoint = format!("{method} {path}");
+        let request = match options.traceparent {
+            Some(traceparent) => request.header(TRACEPARENT, traceparent.to_string()),
+            None => request,
+        };
         self.exchange_with_retries(&endpoint, request, options, resend)
             .await
             .and_then(|body| parse(&endpoint, body))
@@ -241,7 +251,8 @@ impl Client {
             self.transport_error(endpoint, timeout, source)
         })
         .await?;
-        debug!(%endpoint, status = status.as_u16(), bytes = body.len(), "databricks answered");
+        let request_id = super::error::upstream_request_id(&headers);
+        debug!(%endpoint, status = status.as_u16(), bytes = body.len(), request_id = request_id.unwrap_or("-"), "databricks answered");
         if !status.is_success() {
             return Err(ApiError::from_response(endpoint, status, &headers, &body).into());
         }

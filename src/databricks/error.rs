@@ -10,6 +10,7 @@ use serde_json::Value;
 mod parse;
 mod transience;
 
+pub(in crate::databricks) use parse::upstream_request_id;
 pub use transience::Transience;
 
 /// Everything that can go wrong calling Databricks.

@@ -12,8 +12,10 @@ pub mod models;
 mod oauth;
 mod recording;
 pub mod retry;
+mod trace_parent;
 
 pub(crate) use auth::sensitive as sensitive_header;
 pub use client::{CallOptions, Client};
 pub use error::{ApiError, Error};
 pub use files_api::{DBFS_BLOCK_BYTES, files_url_path};
+pub use trace_parent::{TRACEPARENT, TraceParent};

@@ -1,7 +1,8 @@
 //! How the server lets go of its connections at shutdown. [`Accepting`]
-//! ends the stream of incoming connections when shutdown starts, dropping
-//! the listener so new clients are refused at once instead of waiting in
-//! the backlog; tonic then drains the connections it has (GOAWAY, in-flight
+//! drops the listener when shutdown starts, so new clients are refused at
+//! once instead of waiting in the backlog, and ends the stream of incoming
+//! connections when told to close (at once, or once the calls in flight
+//! are done); tonic then drains the connections it has (GOAWAY, in-flight
 //! calls finish). Every connection is [`Severable`]: when the drain limit
 //! passes, [`Severance`] breaks the connections still open, so the calls
 //! on them are dropped and the server can stop.
@@ -32,6 +33,8 @@ pub(super) struct Severance(watch::Sender<bool>);
 pub(super) struct Accepting<I> {
     incoming: Option<Pin<Box<I>>>,
     stopping: SwitchedOn,
+    /// Ends the stream once the listener is gone; `None` once it did.
+    closing: Option<SwitchedOn>,
     severance: watch::Receiver<bool>,
 }
 
@@ -56,14 +59,28 @@ impl Severance {
     }
 
     /// Connections from `incoming` until `stopping` turns on.
+    #[cfg(test)]
     pub(super) fn accepting<I>(
         &self,
         incoming: I,
         stopping: watch::Receiver<bool>,
     ) -> Accepting<I> {
+        self.accepting_until(incoming, stopping.clone(), stopping)
+    }
+
+    /// Connections from `incoming` until `stopping` turns on, which drops
+    /// the listener; the stream ends (and tonic starts to close the
+    /// connections) once `closing` turns on too.
+    pub(super) fn accepting_until<I>(
+        &self,
+        incoming: I,
+        stopping: watch::Receiver<bool>,
+        closing: watch::Receiver<bool>,
+    ) -> Accepting<I> {
         Accepting {
             incoming: Some(Box::pin(incoming)),
             stopping: switched_on(stopping),
+            closing: Some(switched_on(closing)),
             severance: self.0.subscribe(),
         }
     }
@@ -87,12 +104,12 @@ where
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = &mut *self;
         let Some(incoming) = this.incoming.as_mut() else {
-            return Poll::Ready(None);
+            return this.closed(cx);
         };
         if this.stopping.as_mut().poll(cx).is_ready() {
             // Dropping the listener refuses new connections from now on.
             this.incoming = None;
-            return Poll::Ready(None);
+            return this.closed(cx);
         }
         incoming.as_mut().poll_next(cx).map(|next| {
             next.map(|accepted| {
@@ -102,6 +119,19 @@ where
                 })
             })
         })
+    }
+}
+
+impl<I> Accepting<I> {
+    /// `Ready(None)` once the closing switch is (or was) on.
+    fn closed<T>(&mut self, cx: &mut Context<'_>) -> Poll<Option<T>> {
+        if let Some(closing) = self.closing.as_mut() {
+            if closing.as_mut().poll(cx).is_pending() {
+                return Poll::Pending;
+            }
+            self.closing = None;
+        }
+        Poll::Ready(None)
     }
 }
 
@@ -242,6 +272,26 @@ mod tests {
         for result in [first, again] {
             assert_eq!(result.unwrap_err().kind(), io::ErrorKind::ConnectionAborted);
         }
+    }
+
+    #[tokio::test]
+    async fn the_listener_goes_at_shutdown_and_the_stream_ends_when_closing() {
+        let severance = Severance::new();
+        let (stopping, stop_accepting) = watch::channel(false);
+        let (closing, close) = watch::channel(false);
+        let (dropped, listener_dropped) = tokio::sync::oneshot::channel::<()>();
+        // A listener that tells when it is dropped.
+        let listener = tokio_stream::pending::<Result<Pipe, io::Error>>().map(move |next| {
+            let _alive = &dropped;
+            next
+        });
+        let mut accepting = severance.accepting_until(listener, stop_accepting, close);
+        stopping.send_replace(true);
+        let next = tokio::spawn(async move { accepting.next().await.is_none() });
+        listener_dropped.await.unwrap_err();
+        assert!(!next.is_finished(), "open until the connections may close");
+        closing.send_replace(true);
+        assert!(next.await.unwrap());
     }
 
     #[tokio::test]

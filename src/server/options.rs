@@ -3,6 +3,8 @@
 
 use std::time::Duration;
 
+use crate::service::caps::CallLimits;
+
 /// How long calls in flight at shutdown may take to finish, by default
 /// (`serve --drain-limit`).
 pub const DEFAULT_DRAIN_LIMIT: Duration = Duration::from_secs(10);
@@ -24,6 +26,16 @@ pub const DEFAULT_HTTP2_KEEPALIVE_INTERVAL: Duration = Duration::from_secs(60);
 pub const DEFAULT_HTTP2_KEEPALIVE_TIMEOUT: Duration = Duration::from_secs(20);
 /// Streams one connection may have open at once (SETTINGS_MAX_CONCURRENT_STREAMS).
 pub const DEFAULT_MAX_CONCURRENT_STREAMS: u32 = 1000;
+
+/// Unary ComputeService calls in progress at once, by default
+/// (`serve --max-calls`; 0 is no cap).
+pub const DEFAULT_MAX_CALLS: usize = 4096;
+/// Streaming ComputeService calls open at once, by default
+/// (`serve --max-streams`; 0 is no cap).
+pub const DEFAULT_MAX_STREAMS: usize = 4096;
+/// Calls of one caller in progress at once, by default
+/// (`serve --max-calls-per-caller`; 0 is no cap).
+pub const DEFAULT_MAX_CALLS_PER_CALLER: usize = 1024;
 
 /// Transport limits and shutdown budgets of the gRPC server. `Default` is
 /// what `serve` uses when no flag changes it.
@@ -47,6 +59,9 @@ pub struct ServerOptions {
     pub http2_keepalive_timeout: Duration,
     /// Streams one connection may have open at once, advertised in SETTINGS.
     pub max_concurrent_streams: u32,
+    /// Caps on ComputeService calls in progress; calls beyond them are
+    /// refused with RESOURCE_EXHAUSTED.
+    pub call_limits: CallLimits,
 }
 
 // === impl ServerOptions ===
@@ -61,6 +76,11 @@ impl Default for ServerOptions {
             http2_keepalive_interval: DEFAULT_HTTP2_KEEPALIVE_INTERVAL,
             http2_keepalive_timeout: DEFAULT_HTTP2_KEEPALIVE_TIMEOUT,
             max_concurrent_streams: DEFAULT_MAX_CONCURRENT_STREAMS,
+            call_limits: CallLimits {
+                calls: DEFAULT_MAX_CALLS,
+                streams: DEFAULT_MAX_STREAMS,
+                per_caller: DEFAULT_MAX_CALLS_PER_CALLER,
+            },
         }
     }
 }
@@ -70,6 +90,13 @@ impl ServerOptions {
     #[must_use]
     pub fn with_drain_limit(mut self, limit: Duration) -> Self {
         self.drain_limit = limit;
+        self
+    }
+
+    /// These options with `limits` as the call caps.
+    #[must_use]
+    pub fn with_call_limits(mut self, limits: CallLimits) -> Self {
+        self.call_limits = limits;
         self
     }
 

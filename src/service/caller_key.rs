@@ -18,7 +18,12 @@ pub(super) struct CallerKey(Vec<u8>);
 impl CallerKey {
     /// The key of the caller sending `authorization`.
     pub(super) fn of(authorization: &HeaderValue) -> Self {
-        Self(authorization.as_bytes().to_vec())
+        Self::of_bytes(authorization.as_bytes())
+    }
+
+    /// The key of the caller sending an `authorization` of `bytes`.
+    pub(super) fn of_bytes(bytes: &[u8]) -> Self {
+        Self(bytes.to_vec())
     }
 }
 

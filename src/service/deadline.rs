@@ -1,12 +1,13 @@
 //! The caller's gRPC deadline (`grpc-timeout`) as the upstream call's time
 //! budget, so retries and the request itself end when the caller stops
-//! waiting.
+//! waiting; and its W3C `traceparent`, when valid, for every upstream
+//! request of the call.
 
 use std::time::Duration;
 
 use tonic::metadata::MetadataMap;
 
-use crate::databricks::CallOptions;
+use crate::databricks::{CallOptions, TRACEPARENT, TraceParent};
 
 /// Options for the upstream call of a request with `metadata`.
 pub(super) fn call_options(metadata: &MetadataMap) -> CallOptions {
@@ -14,7 +15,17 @@ pub(super) fn call_options(metadata: &MetadataMap) -> CallOptions {
         .get("grpc-timeout")
         .and_then(|value| value.to_str().ok())
         .and_then(parse_grpc_timeout);
-    CallOptions { timeout }
+    CallOptions {
+        timeout,
+        caller: None,
+        traceparent: traceparent(metadata),
+    }
+}
+
+/// The call's `traceparent`, when it sent a valid one.
+fn traceparent(metadata: &MetadataMap) -> Option<TraceParent> {
+    let value = metadata.get(TRACEPARENT)?.to_str().ok()?;
+    TraceParent::parse(value.trim())
 }
 
 /// `grpc-timeout`: up to 8 digits and a unit (H, M, S, m, u, n).

@@ -14,6 +14,7 @@ use tonic_types::{ErrorDetails, StatusExt};
 use tracing::warn;
 
 use super::{
+    caps::{OVERLOAD_RETRY_AFTER, Overloaded, Refused},
     clusters::ClusterNotStartable,
     coalesce::DeadlinePassed,
     library_files::LibraryFileInUse,
@@ -105,6 +106,32 @@ impl From<CallerTableFull> for Status {
         // No wait to suggest: a slot frees when some caller's state ends.
         details.set_retry_info(None);
         Status::with_error_details(Code::ResourceExhausted, error.to_string(), details)
+    }
+}
+
+// === impl From<Overloaded> ===
+
+impl From<Overloaded> for Status {
+    fn from(error: Overloaded) -> Self {
+        let metadata = HashMap::from([
+            ("cap".to_owned(), error.cap.label().to_owned()),
+            ("limit".to_owned(), error.limit.to_string()),
+        ]);
+        let mut details = ErrorDetails::new();
+        details.set_error_info("SERVER_OVERLOADED", LOCAL_DOMAIN, metadata);
+        details.set_retry_info(Some(OVERLOAD_RETRY_AFTER));
+        Status::with_error_details(Code::ResourceExhausted, error.to_string(), details)
+    }
+}
+
+// === impl From<Refused> ===
+
+impl From<Refused> for Status {
+    fn from(refused: Refused) -> Self {
+        match refused {
+            Refused::Overloaded(overloaded) => overloaded.into(),
+            Refused::ShuttingDown(shutting_down) => shutting_down.into(),
+        }
     }
 }
 

@@ -50,7 +50,8 @@ impl Tenant {
     /// The statuses on one cluster, from the read in flight for the same
     /// caller and cluster if there is one (see [`Coalescer`]). The shared
     /// read runs within the server's own timeouts, not any one caller's
-    /// deadline; each caller stops waiting at its own.
+    /// deadline (it carries the caller and trace context of the call that
+    /// started it); each caller stops waiting at its own.
     #[instrument(skip_all, fields(cluster_id = %excerpt(&request.cluster_id)))]
     pub(super) async fn library_statuses(
         self: Arc<Self>,
@@ -60,19 +61,22 @@ impl Tenant {
     ) -> Result<pb::ClusterStatusResponse, Status> {
         let cluster_id = convert::cluster_id(&request.cluster_id)?;
         let key = (self.caller_key().cloned(), cluster_id.clone());
-        let read = || async move { self.read_library_statuses(&cluster_id).await };
+        let shared = CallOptions {
+            timeout: None,
+            ..options
+        };
+        let read = || async move { self.read_library_statuses(&cluster_id, shared).await };
         reads.read(key, options.timeout, read).await?
     }
 
-    /// One upstream ClusterStatus read, within the server's own timeouts.
+    /// One upstream ClusterStatus read, within the server's own timeouts
+    /// (`options` has no deadline).
     async fn read_library_statuses(
         &self,
         cluster_id: &str,
+        options: CallOptions,
     ) -> Result<pb::ClusterStatusResponse, Status> {
-        let statuses = self
-            .client
-            .cluster_status(cluster_id, CallOptions::default())
-            .await?;
+        let statuses = self.client.cluster_status(cluster_id, options).await?;
         let statuses = convert::cluster_library_statuses(statuses);
         Ok(pb::ClusterStatusResponse {
             cluster_id: statuses.cluster_id,

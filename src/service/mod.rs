@@ -3,7 +3,9 @@
 //! converts the answer out. Methods are split by concern; `errors.rs` holds
 //! the only error → `Status` mapping.
 
+mod caller_identity;
 mod caller_key;
+pub mod caps;
 mod cluster_locks;
 mod cluster_watch;
 mod clusters;
@@ -28,6 +30,7 @@ use tokio::task::{JoinHandle, JoinSet};
 use tokio_stream::Stream;
 use tonic::{Request, Response, Status, Streaming};
 
+pub use self::caller_identity::CallerIdentity;
 pub use self::coalesce::DeadlinePassed;
 pub use self::library_files::{FILES_API_MAX_BYTES, WORKSPACE_IMPORT_MAX_BYTES};
 pub use self::shutdown::ShuttingDown;
@@ -173,7 +176,24 @@ impl ComputeService {
     /// The tenant a call acts as, and the options its deadline gives.
     fn caller<T>(&self, request: &Request<T>) -> Result<(Arc<Tenant>, CallOptions), Status> {
         let tenant = self.tenants.for_call(request.metadata())?;
-        Ok((tenant, deadline::call_options(request.metadata())))
+        let mut options = deadline::call_options(request.metadata());
+        options.caller = Some(self.caller_identity(request).hash());
+        Ok((tenant, options))
+    }
+
+    /// Who `request` comes from (see [`CallerIdentity`]).
+    pub fn caller_identity<T>(&self, request: &Request<T>) -> CallerIdentity {
+        let authorization = request
+            .metadata()
+            .get("authorization")
+            .map(|value| value.as_bytes());
+        let peer = request.remote_addr().map(|address| address.ip());
+        CallerIdentity::of(self.is_pass_through(), authorization, peer)
+    }
+
+    /// True when every call must carry its caller's own credentials.
+    pub fn is_pass_through(&self) -> bool {
+        self.tenants.is_pass_through()
     }
 
     /// The tonic server wrapping this service.

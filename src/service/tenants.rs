@@ -165,6 +165,11 @@ impl Caller {
 // === impl Tenants ===
 
 impl Tenants {
+    /// True in pass-through mode (one tenant per caller credential).
+    pub(super) fn is_pass_through(&self) -> bool {
+        matches!(self, Self::PerCaller { .. })
+    }
+
     /// Shared when `client` has credentials of its own; per caller, for at
     /// most `max_callers` callers at once, when it is a pass-through client.
     pub(super) fn new(client: Client, options: ServiceOptions, max_callers: usize) -> Self {

@@ -119,6 +119,17 @@ impl TestApp {
         .await
     }
 
+    /// A pass-through server (`--auth-passthrough`) in front of `host`,
+    /// within the limits of `server_options`.
+    pub async fn spawn_pass_through_within(
+        host: &str,
+        server_options: server::ServerOptions,
+    ) -> Self {
+        let mut app = upstream_app(host, Credentials::PassThrough, RETRY_BUDGET);
+        app.pass_through = true;
+        Self::build(app, server_options).await
+    }
+
     /// The default emulator, served within the limits of `options`.
     pub async fn spawn_emulator_within(options: server::ServerOptions) -> Self {
         let config = EmulatorConfig::default().with_pace(Pace::PerRead);
@@ -388,6 +399,31 @@ pub fn scan(bytes: &[u8]) {
     if line.contains(OVERSIZED_MARKER) {
         OVERSIZED_LINES.lock().unwrap().push(line.len());
     }
+    if line.contains(TRACED_MARKER) {
+        TRACED_LINES
+            .lock()
+            .unwrap()
+            .push(line.trim_end().to_owned());
+    }
+}
+
+/// Tests of call spans send trace ids starting with this, so that the log
+/// lines of their calls can be found.
+pub const TRACED_MARKER: &str = "7ace7ace";
+/// Every log line so far that contained [`TRACED_MARKER`].
+static TRACED_LINES: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+/// The log lines so far that contained `trace_id` (which starts with
+/// [`TRACED_MARKER`]).
+pub fn traced_log_lines(trace_id: &str) -> Vec<String> {
+    assert!(trace_id.starts_with(TRACED_MARKER));
+    TRACED_LINES
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|line| line.contains(trace_id))
+        .cloned()
+        .collect()
 }
 
 /// The lengths of the log lines so far that carried [`OVERSIZED_MARKER`].

@@ -29,6 +29,7 @@ mod libraries;
 mod library_files;
 mod library_sets;
 mod metrics;
+mod overload;
 mod passthrough;
 mod plugin;
 mod provider;

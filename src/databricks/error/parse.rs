@@ -176,12 +176,15 @@ fn request_id(details: &[Value], headers: &HeaderMap) -> Option<String> {
         })
         .find_map(|detail| detail["request_id"].as_str().map(str::to_owned))
         .filter(|id| !id.is_empty())
-        .or_else(|| {
-            headers
-                .get("x-request-id")
-                .and_then(|value| value.to_str().ok())
-                .map(str::to_owned)
-        })
+        .or_else(|| upstream_request_id(headers).map(str::to_owned))
+}
+
+/// The request id Databricks put in the headers of an answer
+/// (`x-request-id`, or `x-databricks-request-id`), when it is text.
+pub(in crate::databricks) fn upstream_request_id(headers: &HeaderMap) -> Option<&str> {
+    ["x-request-id", "x-databricks-request-id"]
+        .iter()
+        .find_map(|name| headers.get(*name)?.to_str().ok())
 }
 
 /// `Retry-After` as delta-seconds; HTTP dates are not honoured here.

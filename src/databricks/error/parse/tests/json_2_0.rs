@@ -106,7 +106,8 @@ fn details_with_a_request_info() {
 }
 
 /// Example `error_invalid_state_cluster_start_race`: an ErrorInfo alone (no
-/// request id in the body), with and without an `x-request-id` header.
+/// request id in the body), with and without an `x-request-id` (or
+/// `x-databricks-request-id`) header.
 #[test]
 fn details_without_a_request_info() {
     const BODY: &str = r#"{"error_code": "INVALID_STATE",
@@ -130,6 +131,11 @@ fn details_without_a_request_info() {
     response.headers = &[("x-request-id", "req-42")];
     response.check(Expected {
         request_id: Some("req-42"),
+        ..plain("INVALID_STATE", message)
+    });
+    response.headers = &[("x-databricks-request-id", "req-43")];
+    response.check(Expected {
+        request_id: Some("req-43"),
         ..plain("INVALID_STATE", message)
     });
 }
