@@ -168,6 +168,7 @@ impl ManagedContexts {
             .collect();
         let options = CallOptions {
             timeout: Some(budget),
+            caller: None,
         };
         let mut destroying = tokio::task::JoinSet::new();
         for ((cluster_id, _), slot) in slots {

@@ -63,11 +63,18 @@ impl App {
             pass_through,
             request_timeout,
             retry_timeout,
+            rate_limit,
+            rate_burst,
             service: options,
             max_callers,
         } = config;
-        let (databricks, emulator) =
-            backend::connect(backend, pass_through, request_timeout, retry_timeout).await?;
+        let timeouts = backend::Given {
+            request_timeout,
+            retry_timeout,
+            rate_limit,
+            rate_burst,
+        };
+        let (databricks, emulator) = backend::connect(backend, pass_through, timeouts).await?;
         // The binary's start-up lines keep the target they always had.
         info!(
             target: "databricks_grpc",
@@ -76,6 +83,8 @@ impl App {
             source = %databricks.source,
             request_timeout = ?databricks.request_timeout,
             retry_timeout = ?databricks.retry_timeout,
+            rate_limit = databricks.rate_limit.per_second,
+            rate_burst = databricks.rate_limit.burst_size(),
             "Databricks configuration resolved"
         );
         let client = match Client::new(&databricks) {

@@ -12,6 +12,7 @@ use super::{
     auth::Authenticator,
     body,
     error::{ApiError, Error},
+    limiter::{self, RateLimiter},
     retry::{self, Resend},
 };
 use crate::config::DatabricksConfig;
@@ -35,6 +36,9 @@ pub struct Client {
     auth: Arc<Authenticator>,
     host: String,
     default_timeout: Duration,
+    /// The workspace's rate limit, shared by every clone (pass-through
+    /// callers' clients included) and the OAuth token fetch.
+    limiter: RateLimiter,
 }
 
 /// Per-call options.
@@ -43,6 +47,10 @@ pub struct CallOptions {
     /// Time allowed for the whole call, retries included (the caller's gRPC
     /// deadline); the retry budget when `None`.
     pub timeout: Option<Duration>,
+    /// Who the call is for (an opaque hash of the caller's identity): the
+    /// rate limiter queues each caller apart and serves them in turn.
+    /// `None`: the server's own work, one queue.
+    pub caller: Option<u64>,
 }
 
 // === impl Client ===
@@ -67,8 +75,10 @@ impl Client {
                 host: config.host.clone(),
                 source,
             })?;
-        let auth = Authenticator::new(&config.credentials, &config.host, http.clone())?;
+        let limiter = RateLimiter::new(config.rate_limit);
+        let auth = Authenticator::new(&config.credentials, &config.host, http.clone(), &limiter)?;
         Ok(Self {
+            limiter,
             auth: Arc::new(auth),
             http,
             host: config.host.clone(),
@@ -180,10 +190,12 @@ impl Client {
                 None => self.default_timeout,
             };
             let Some(this_try) = request.try_clone() else {
-                return self.exchange(request, endpoint, timeout, retry_until).await;
+                return self
+                    .exchange(request, endpoint, timeout, retry_until, options.caller)
+                    .await;
             };
             let error = match self
-                .exchange(this_try, endpoint, timeout, retry_until)
+                .exchange(this_try, endpoint, timeout, retry_until, options.caller)
                 .await
             {
                 Ok(body) => return Ok(body),
@@ -194,8 +206,20 @@ impl Client {
                 Err(error) => error,
             };
             answer_lost |= error.may_have_arrived();
+            if matches!(error, Error::RateLimited { .. }) {
+                // The limiter found no slot before the deadline: nothing was
+                // sent, and resending cannot find one either.
+                return Err(error);
+            }
             let Some(wait) = retry::delay(&error, resend, attempt) else {
                 return Err(error);
+            };
+            // A throttle paused the shared limiter: the resend waits there,
+            // with every other request, instead of backing off on its own.
+            let wait = if self.limiter.is_on() && paused_the_limiter(&error) {
+                Duration::ZERO
+            } else {
+                wait
             };
             if Instant::now() + wait >= retry_until {
                 warn!(%endpoint, attempts = attempt + 1, error = %error, "giving up: no time left to retry");
@@ -205,7 +229,9 @@ impl Client {
             // Not a warning: a retry that succeeds is the policy working. The
             // failure that ends a call is logged where the caller is told.
             debug!(%endpoint, attempt, wait = ?wait, error = %error, "transient failure; retrying");
-            tokio::time::sleep(wait).await;
+            if !wait.is_zero() {
+                tokio::time::sleep(wait).await;
+            }
         }
     }
 
@@ -217,10 +243,11 @@ impl Client {
         endpoint: &str,
         timeout: Duration,
         retry_until: Instant,
+        caller: Option<u64>,
     ) -> Result<(u16, bytes::Bytes), Error> {
         let resend = request.try_clone();
         let mut response = self
-            .attempt(request, endpoint, timeout, retry_until)
+            .attempt(request, endpoint, timeout, retry_until, caller)
             .await?;
         // A refused OAuth token (expired or revoked early): Databricks did
         // nothing with the request, so it is safe to send once more with a
@@ -229,7 +256,9 @@ impl Client {
             if let Some(resend) = resend {
                 debug!(%endpoint, "OAuth token refused; fetching a new one");
                 self.auth.invalidate().await;
-                response = self.attempt(resend, endpoint, timeout, retry_until).await?;
+                response = self
+                    .attempt(resend, endpoint, timeout, retry_until, caller)
+                    .await?;
             }
         }
         let status = response.status();
@@ -240,8 +269,11 @@ impl Client {
         .await?;
         debug!(%endpoint, status = status.as_u16(), bytes = body.len(), "databricks answered");
         if !status.is_success() {
-            return Err(ApiError::from_response(endpoint, status, &headers, &body).into());
+            let error = ApiError::from_response(endpoint, status, &headers, &body);
+            self.limiter.answered(status.as_u16(), error.retry_after);
+            return Err(error.into());
         }
+        self.limiter.answered(status.as_u16(), None);
         Ok((status.as_u16(), body))
     }
 
@@ -251,9 +283,12 @@ impl Client {
         endpoint: &str,
         timeout: Duration,
         retry_until: Instant,
+        caller: Option<u64>,
     ) -> Result<reqwest::Response, Error> {
+        let authorization = self.auth.header(retry_until).await?;
+        self.limiter.acquire(caller, retry_until).await?;
         request
-            .header(header::AUTHORIZATION, self.auth.header(retry_until).await?)
+            .header(header::AUTHORIZATION, authorization)
             .timeout(timeout)
             .send()
             .await
@@ -298,6 +333,15 @@ fn unconfirmed_if_unsafe(error: Error, endpoint: &str, resend: Resend) -> Error 
     Error::OutcomeUnknown {
         endpoint: endpoint.to_owned(),
         cause: Box::new(error),
+    }
+}
+
+/// True for a Databricks answer that paused the workspace's limiter (a 429,
+/// or a 503 with `Retry-After`).
+fn paused_the_limiter(error: &Error) -> bool {
+    match error {
+        Error::Api(api) => limiter::throttles(api.http_status, api.retry_after),
+        _ => false,
     }
 }
 

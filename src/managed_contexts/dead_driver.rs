@@ -110,6 +110,7 @@ impl ManagedContexts {
         tokio::spawn(async move {
             let options = CallOptions {
                 timeout: Some(DEAD_CONTEXT_DESTROY_BUDGET),
+                caller: None,
             };
             match client.destroy_context(&context, options).await {
                 Ok(_) => {

@@ -171,19 +171,24 @@ fn new_idempotency_token() -> String {
 /// What is left of a call's deadline across several upstream calls.
 struct Budget {
     deadline: Option<Instant>,
+    caller: Option<u64>,
 }
 
 impl Budget {
     fn new(options: CallOptions) -> Self {
         Self {
             deadline: options.timeout.map(|timeout| Instant::now() + timeout),
+            caller: options.caller,
         }
     }
 
     /// Options for the next upstream call; DEADLINE_EXCEEDED once none is left.
     fn left(&self) -> Result<CallOptions, Status> {
         let Some(deadline) = self.deadline else {
-            return Ok(CallOptions::default());
+            return Ok(CallOptions {
+                timeout: None,
+                caller: self.caller,
+            });
         };
         let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
@@ -191,6 +196,7 @@ impl Budget {
         }
         Ok(CallOptions {
             timeout: Some(left),
+            caller: self.caller,
         })
     }
 }

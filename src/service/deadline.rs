@@ -14,7 +14,10 @@ pub(super) fn call_options(metadata: &MetadataMap) -> CallOptions {
         .get("grpc-timeout")
         .and_then(|value| value.to_str().ok())
         .and_then(parse_grpc_timeout);
-    CallOptions { timeout }
+    CallOptions {
+        timeout,
+        caller: None,
+    }
 }
 
 /// `grpc-timeout`: up to 8 digits and a unit (H, M, S, m, u, n).

@@ -16,6 +16,7 @@ mod lasting;
 mod libraries;
 mod library_files;
 mod library_sets;
+mod limiter_caller;
 pub mod pagination;
 mod shutdown;
 pub mod snapshots;
@@ -173,7 +174,12 @@ impl ComputeService {
     /// The tenant a call acts as, and the options its deadline gives.
     fn caller<T>(&self, request: &Request<T>) -> Result<(Arc<Tenant>, CallOptions), Status> {
         let tenant = self.tenants.for_call(request.metadata())?;
-        Ok((tenant, deadline::call_options(request.metadata())))
+        let mut options = deadline::call_options(request.metadata());
+        options.caller = limiter_caller::limiter_caller(
+            tenant.caller_key(),
+            request.remote_addr().map(|address| address.ip()),
+        );
+        Ok((tenant, options))
     }
 
     /// The tonic server wrapping this service.

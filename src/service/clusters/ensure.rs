@@ -56,7 +56,7 @@ impl Tenant {
         loop {
             let cluster = self
                 .client
-                .get_cluster(cluster_id, remaining(deadline)?)
+                .get_cluster(cluster_id, remaining(deadline, options.caller)?)
                 .await?;
             match cluster.state.as_str() {
                 "RUNNING" | "PENDING" | "RESTARTING" | "RESIZING" => {
@@ -67,7 +67,7 @@ impl Tenant {
                 }
                 "TERMINATED" => match self
                     .client
-                    .start_cluster(cluster_id, remaining(deadline)?)
+                    .start_cluster(cluster_id, remaining(deadline, options.caller)?)
                     .await
                 {
                     Ok(()) => {
@@ -101,13 +101,14 @@ impl Tenant {
 }
 
 /// Options for one upstream call: the time left before `deadline`.
-fn remaining(deadline: Instant) -> Result<CallOptions, Status> {
+fn remaining(deadline: Instant, caller: Option<u64>) -> Result<CallOptions, Status> {
     let left = deadline.saturating_duration_since(Instant::now());
     if left.is_zero() {
         return Err(DeadlinePassed.into());
     }
     Ok(CallOptions {
         timeout: Some(left),
+        caller,
     })
 }
 

@@ -38,14 +38,17 @@ pub(super) enum Restarted {
 
 /// The end of an operation's time budget.
 #[derive(Debug, Clone, Copy)]
-pub(super) struct Deadline(Instant);
+pub(super) struct Deadline(Instant, Option<u64>);
 
 // === impl Deadline ===
 
 impl Deadline {
     /// The caller's deadline, or [`DEFAULT_APPLY_BUDGET`] from now.
     pub(super) fn of(options: CallOptions) -> Self {
-        Self(Instant::now() + options.timeout.unwrap_or(DEFAULT_APPLY_BUDGET))
+        Self(
+            Instant::now() + options.timeout.unwrap_or(DEFAULT_APPLY_BUDGET),
+            options.caller,
+        )
     }
 
     /// Options for the next upstream call: the time left.
@@ -56,6 +59,7 @@ impl Deadline {
         }
         Ok(CallOptions {
             timeout: Some(left),
+            caller: self.1,
         })
     }
 
