@@ -247,6 +247,24 @@ pub(crate) struct BackendArgs {
     /// without context_id) after it has been unused this long.
     #[arg(long, default_value = "20m", value_parser = parse_duration)]
     pub(crate) context_idle_timeout: Duration,
+    #[command(flatten)]
+    pub(crate) rate_limit: RateLimitArgs,
+}
+
+/// The workspace-wide limit on requests to Databricks.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Workspace rate limit")]
+pub(crate) struct RateLimitArgs {
+    /// Requests per second to the workspace, shared by every call, stream
+    /// poll and OAuth token fetch (all callers together); 0 turns the limit
+    /// off. A call that cannot get a slot before its deadline is refused
+    /// with RESOURCE_EXHAUSTED, and nothing is sent
+    /// [default: 15, or DATABRICKS_RATE_LIMIT, or rate_limit of the profile]
+    #[arg(long, value_name = "N")]
+    pub(crate) rate_limit: Option<u32>,
+    /// Requests that may go at once after a quiet spell [default: 30]
+    #[arg(long, value_name = "N")]
+    pub(crate) rate_burst: Option<u32>,
 }
 
 #[derive(Debug, Args)]

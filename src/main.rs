@@ -166,6 +166,8 @@ fn app_config(args: BackendArgs, front_door: FrontDoor, banner: Banner) -> AppCo
     let mut config = AppConfig::new(backend, front_door);
     config.request_timeout = args.request_timeout;
     config.retry_timeout = args.retry_timeout;
+    config.rate_limit = args.rate_limit.rate_limit;
+    config.rate_burst = args.rate_limit.rate_burst;
     config.service = ServiceOptions {
         poll: Backoff {
             initial: args.poll_initial,

@@ -31,6 +31,12 @@ pub struct AppConfig {
     /// How long a call without a deadline may retry (`--retry-timeout`);
     /// `None` keeps the backend's own or the default.
     pub retry_timeout: Option<Duration>,
+    /// Requests/s to the workspace (`--rate-limit`; 0 = off); `None` keeps
+    /// the backend's own (DATABRICKS_RATE_LIMIT, the profile) or the default.
+    pub rate_limit: Option<u32>,
+    /// Burst of the workspace rate limit (`--rate-burst`); `None` keeps the
+    /// backend's own or the default.
+    pub rate_burst: Option<u32>,
     /// Poll backoff and managed-context idle timeout.
     pub service: ServiceOptions,
     /// In pass-through mode, how many callers' state is kept at once.
@@ -108,6 +114,8 @@ impl AppConfig {
             pass_through: false,
             request_timeout: None,
             retry_timeout: None,
+            rate_limit: None,
+            rate_burst: None,
             service: ServiceOptions::default(),
             max_callers: MAX_CALLERS,
             metrics_listen: None,

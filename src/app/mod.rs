@@ -66,6 +66,8 @@ impl App {
             pass_through,
             request_timeout,
             retry_timeout,
+            rate_limit,
+            rate_burst,
             service: options,
             max_callers,
             metrics_listen,
@@ -75,8 +77,13 @@ impl App {
             Some(address) => Some(MetricsEndpoint::start(address).await?),
             None => None,
         };
-        let (databricks, emulator) =
-            backend::connect(backend, pass_through, request_timeout, retry_timeout).await?;
+        let timeouts = backend::Given {
+            request_timeout,
+            retry_timeout,
+            rate_limit,
+            rate_burst,
+        };
+        let (databricks, emulator) = backend::connect(backend, pass_through, timeouts).await?;
         // The binary's start-up lines keep the target they always had.
         info!(
             target: "databricks_grpc",
@@ -85,6 +92,8 @@ impl App {
             source = %databricks.source,
             request_timeout = ?databricks.request_timeout,
             retry_timeout = ?databricks.retry_timeout,
+            rate_limit = databricks.rate_limit.per_second,
+            rate_burst = databricks.rate_limit.burst_size(),
             "Databricks configuration resolved"
         );
         let client = match Client::new(&databricks) {

@@ -21,6 +21,12 @@ pub const DEFAULT_RETRY_TIMEOUT: Duration = Duration::from_secs(300);
 /// gRPC deadline.
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 
+/// Default workspace request rate, requests/s (as the Databricks Go SDK).
+pub const DEFAULT_RATE_LIMIT: u32 = 15;
+
+/// Default burst of the workspace rate limit.
+pub const DEFAULT_RATE_BURST: u32 = 30;
+
 /// Reads a configuration key (an environment variable name).
 pub trait Lookup {
     /// The value of `key`, if set and not empty.
@@ -49,6 +55,20 @@ pub struct DatabricksConfig {
     /// How long a call may keep retrying transient failures when the caller
     /// set no deadline.
     pub retry_timeout: Duration,
+    /// The workspace-wide request rate limit (every call, stream poll and
+    /// token fetch shares it).
+    pub rate_limit: RateLimit,
+}
+
+/// A token bucket: `per_second` requests a second on average, up to `burst`
+/// at once. A rate of 0 turns the limit off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimit {
+    /// Requests per second (`--rate-limit`, `rate_limit` in the profile,
+    /// DATABRICKS_RATE_LIMIT); 0 = no limit.
+    pub per_second: u32,
+    /// Requests that may go at once after a quiet spell (`--rate-burst`).
+    pub burst: u32,
 }
 
 /// Values given on the command line; they win over the environment.
@@ -79,6 +99,11 @@ pub struct Overrides {
     pub request_timeout: Option<Duration>,
     /// `--retry-timeout`; else the profile's `retry_timeout_seconds`.
     pub retry_timeout: Option<Duration>,
+    /// `--rate-limit`; else DATABRICKS_RATE_LIMIT or the profile's
+    /// `rate_limit`.
+    pub rate_limit: Option<u32>,
+    /// `--rate-burst`.
+    pub rate_burst: Option<u32>,
     /// `--auth-passthrough`: resolve the host only; every call carries its
     /// caller's own credentials, and none are read from the environment,
     /// profiles or `.netrc`.
@@ -156,7 +181,14 @@ impl DatabricksConfig {
             source: "explicit".to_owned(),
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
             retry_timeout: DEFAULT_RETRY_TIMEOUT,
+            rate_limit: RateLimit::default(),
         })
+    }
+
+    /// Sets the workspace rate limit.
+    pub fn with_rate_limit(mut self, rate_limit: RateLimit) -> Self {
+        self.rate_limit = rate_limit;
+        self
     }
 
     /// Sets how long a call may retry transient failures without a deadline.
@@ -169,6 +201,36 @@ impl DatabricksConfig {
     pub fn with_request_timeout(mut self, timeout: Duration) -> Self {
         self.request_timeout = timeout;
         self
+    }
+}
+
+// === impl RateLimit ===
+
+impl RateLimit {
+    /// No limit: every request goes at once.
+    pub const OFF: Self = Self {
+        per_second: 0,
+        burst: 0,
+    };
+
+    /// True when the limit is off.
+    pub fn is_off(self) -> bool {
+        self.per_second == 0
+    }
+
+    /// The bucket's size: the burst, at least one request.
+    pub fn burst_size(self) -> u32 {
+        self.burst.max(1)
+    }
+}
+
+impl Default for RateLimit {
+    /// [`DEFAULT_RATE_LIMIT`] requests/s, bursts of [`DEFAULT_RATE_BURST`].
+    fn default() -> Self {
+        Self {
+            per_second: DEFAULT_RATE_LIMIT,
+            burst: DEFAULT_RATE_BURST,
+        }
     }
 }
 

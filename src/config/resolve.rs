@@ -6,8 +6,9 @@
 use std::{collections::HashMap, path::PathBuf, time::Duration};
 
 use super::{
-    ConfigError, ConfigFile, Credentials, DEFAULT_REQUEST_TIMEOUT, DEFAULT_RETRY_TIMEOUT,
-    DatabricksConfig, Lookup, Overrides, credentials, netrc,
+    ConfigError, ConfigFile, Credentials, DEFAULT_RATE_BURST, DEFAULT_RATE_LIMIT,
+    DEFAULT_REQUEST_TIMEOUT, DEFAULT_RETRY_TIMEOUT, DatabricksConfig, Lookup, Overrides, RateLimit,
+    credentials, netrc,
 };
 
 // === impl DatabricksConfig ===
@@ -93,6 +94,22 @@ impl DatabricksConfig {
             "retry_timeout_seconds",
             DEFAULT_RETRY_TIMEOUT,
         );
+        let per_second = match overrides.rate_limit {
+            Some(rate) => rate,
+            None => match value(None, "rate_limit") {
+                None => DEFAULT_RATE_LIMIT,
+                Some(raw) => raw.trim().parse::<u32>().unwrap_or_else(|_| {
+                    problems.push(format!(
+                        "rate_limit = {raw:?} (DATABRICKS_RATE_LIMIT or the profile) is not a whole number of requests per second"
+                    ));
+                    DEFAULT_RATE_LIMIT
+                }),
+            },
+        };
+        let rate_limit = RateLimit {
+            per_second,
+            burst: overrides.rate_burst.unwrap_or(DEFAULT_RATE_BURST),
+        };
         match (host, credentials) {
             (Some(host), Some(credentials)) if problems.is_empty() => Ok(Self {
                 host,
@@ -100,6 +117,7 @@ impl DatabricksConfig {
                 credentials,
                 request_timeout,
                 retry_timeout,
+                rate_limit,
             }),
             _ => Err(ConfigError { problems }),
         }

@@ -348,3 +348,43 @@ fn timeouts_come_from_flags_then_the_profile_then_defaults() {
         "{error}"
     );
 }
+
+#[test]
+fn rate_limit_from_flag_environment_or_profile_with_the_go_sdk_default() {
+    let base = [
+        ("DATABRICKS_HOST", "https://a.example"),
+        ("DATABRICKS_TOKEN", "t"),
+    ];
+    assert_eq!(resolve(&base).unwrap().rate_limit, RateLimit::default());
+    assert_eq!(
+        RateLimit::default(),
+        RateLimit {
+            per_second: 15,
+            burst: 30
+        }
+    );
+    let mut env = base.to_vec();
+    env.push(("DATABRICKS_RATE_LIMIT", "7"));
+    assert_eq!(resolve(&env).unwrap().rate_limit.per_second, 7);
+    let path = config_file(
+        "rate-limit",
+        "[DEFAULT]\nhost = https://a.example\ntoken = t\nrate_limit = 4\n",
+    );
+    let from_profile = resolve(&[("DATABRICKS_CONFIG_FILE", path.to_str().unwrap())]).unwrap();
+    assert_eq!(from_profile.rate_limit.per_second, 4);
+    let overrides = Overrides {
+        rate_limit: Some(0),
+        rate_burst: Some(5),
+        ..Overrides::default()
+    };
+    let off = DatabricksConfig::resolve(overrides, &map(&env)).unwrap();
+    assert!(off.rate_limit.is_off());
+    assert_eq!(off.rate_limit.burst, 5);
+    let mut bad = base.to_vec();
+    bad.push(("DATABRICKS_RATE_LIMIT", "fast"));
+    let problems = resolve(&bad).unwrap_err().problems;
+    assert!(
+        problems.iter().any(|p| p.contains("rate_limit")),
+        "{problems:?}"
+    );
+}

@@ -5,7 +5,7 @@ use base64::{Engine, engine::general_purpose::STANDARD};
 use http::HeaderValue;
 use tokio::time::Instant;
 
-use super::{Error, oauth::OAuthTokens};
+use super::{Error, limiter::RateLimiter, oauth::OAuthTokens};
 use crate::config::Credentials;
 
 /// Produces the `Authorization` header.
@@ -23,11 +23,13 @@ pub(crate) enum Authenticator {
 // === impl Authenticator ===
 
 impl Authenticator {
-    /// The authenticator for `credentials` against the workspace `host`.
+    /// The authenticator for `credentials` against the workspace `host`;
+    /// OAuth token fetches wait in the workspace's `limiter`.
     pub(crate) fn new(
         credentials: &Credentials,
         host: &str,
         http: reqwest::Client,
+        limiter: &RateLimiter,
     ) -> Result<Self, Error> {
         Ok(match credentials {
             Credentials::Pat { token } => {
@@ -43,6 +45,7 @@ impl Authenticator {
                 http,
                 format!("{host}/oidc/v1/token"),
                 sensitive(&basic(client_id, client_secret.expose()))?,
+                limiter.clone(),
             )),
             Credentials::PassThrough => Self::CallerOnly,
         })

@@ -12,6 +12,7 @@ use super::{
     auth::Authenticator,
     body,
     error::{ApiError, Error},
+    limiter::{self, RateLimiter},
     recording,
     retry::{self, Resend},
     trace_parent::{TRACEPARENT, TraceParent},
@@ -37,6 +38,9 @@ pub struct Client {
     auth: Arc<Authenticator>,
     host: String,
     default_timeout: Duration,
+    /// The workspace's rate limit, shared by every clone (pass-through
+    /// callers' clients included) and the OAuth token fetch.
+    limiter: RateLimiter,
 }
 
 /// Per-call options.
@@ -74,8 +78,10 @@ impl Client {
                 host: config.host.clone(),
                 source,
             })?;
-        let auth = Authenticator::new(&config.credentials, &config.host, http.clone())?;
+        let limiter = RateLimiter::new(config.rate_limit);
+        let auth = Authenticator::new(&config.credentials, &config.host, http.clone(), &limiter)?;
         Ok(Self {
+            limiter,
             auth: Arc::new(auth),
             http,
             host: config.host.clone(),
@@ -191,10 +197,12 @@ impl Client {
                 None => self.default_timeout,
             };
             let Some(this_try) = request.try_clone() else {
-                return self.exchange(request, endpoint, timeout, retry_until).await;
+                return self
+                    .exchange(request, endpoint, timeout, retry_until, options.caller)
+                    .await;
             };
             let error = match self
-                .exchange(this_try, endpoint, timeout, retry_until)
+                .exchange(this_try, endpoint, timeout, retry_until, options.caller)
                 .await
             {
                 Ok(body) => return Ok(body),
@@ -205,8 +213,20 @@ impl Client {
                 Err(error) => error,
             };
             answer_lost |= error.may_have_arrived();
+            if matches!(error, Error::RateLimited { .. }) {
+                // The limiter found no slot before the deadline: nothing was
+                // sent, and resending cannot find one either.
+                return Err(error);
+            }
             let Some(wait) = retry::delay(&error, resend, attempt) else {
                 return Err(error);
+            };
+            // A throttle paused the shared limiter: the resend waits there,
+            // with every other request, instead of backing off on its own.
+            let wait = if self.limiter.is_on() && paused_the_limiter(&error) {
+                Duration::ZERO
+            } else {
+                wait
             };
             if Instant::now() + wait >= retry_until {
                 warn!(%endpoint, attempts = attempt + 1, error = %error, "giving up: no time left to retry");
@@ -217,7 +237,9 @@ impl Client {
             // Not a warning: a retry that succeeds is the policy working. The
             // failure that ends a call is logged where the caller is told.
             debug!(%endpoint, attempt, wait = ?wait, error = %error, "transient failure; retrying");
-            tokio::time::sleep(wait).await;
+            if !wait.is_zero() {
+                tokio::time::sleep(wait).await;
+            }
         }
     }
 
@@ -229,10 +251,11 @@ impl Client {
         endpoint: &str,
         timeout: Duration,
         retry_until: Instant,
+        caller: Option<u64>,
     ) -> Result<(u16, bytes::Bytes), Error> {
         let resend = request.try_clone();
         let mut response = self
-            .attempt(request, endpoint, timeout, retry_until)
+            .attempt(request, endpoint, timeout, retry_until, caller)
             .await?;
         // A refused OAuth token (expired or revoked early): Databricks did
         // nothing with the request, so it is safe to send once more with a
@@ -242,7 +265,9 @@ impl Client {
                 debug!(%endpoint, "OAuth token refused; fetching a new one");
                 self.auth.invalidate().await;
                 recording::retry(recording::TOKEN_REFRESH);
-                response = self.attempt(resend, endpoint, timeout, retry_until).await?;
+                response = self
+                    .attempt(resend, endpoint, timeout, retry_until, caller)
+                    .await?;
             }
         }
         let status = response.status();
@@ -254,8 +279,11 @@ impl Client {
         let request_id = super::error::upstream_request_id(&headers);
         debug!(%endpoint, status = status.as_u16(), bytes = body.len(), request_id = request_id.unwrap_or("-"), "databricks answered");
         if !status.is_success() {
-            return Err(ApiError::from_response(endpoint, status, &headers, &body).into());
+            let error = ApiError::from_response(endpoint, status, &headers, &body);
+            self.limiter.answered(status.as_u16(), error.retry_after);
+            return Err(error.into());
         }
+        self.limiter.answered(status.as_u16(), None);
         Ok((status.as_u16(), body))
     }
 
@@ -265,8 +293,10 @@ impl Client {
         endpoint: &str,
         timeout: Duration,
         retry_until: Instant,
+        caller: Option<u64>,
     ) -> Result<reqwest::Response, Error> {
         let authorization = self.auth.header(retry_until).await?;
+        self.limiter.acquire(caller, retry_until).await?;
         let sent_at = Instant::now();
         let answered = request
             .header(header::AUTHORIZATION, authorization)
@@ -320,6 +350,15 @@ fn unconfirmed_if_unsafe(error: Error, endpoint: &str, resend: Resend) -> Error 
     Error::OutcomeUnknown {
         endpoint: endpoint.to_owned(),
         cause: Box::new(error),
+    }
+}
+
+/// True for a Databricks answer that paused the workspace's limiter (a 429,
+/// or a 503 with `Retry-After`).
+fn paused_the_limiter(error: &Error) -> bool {
+    match error {
+        Error::Api(api) => limiter::throttles(api.http_status, api.retry_after),
+        _ => false,
     }
 }
 

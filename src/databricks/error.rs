@@ -93,6 +93,15 @@ pub enum Error {
         /// The last failure, without secrets.
         message: String,
     },
+    /// The workspace rate limit could not grant this request a slot before
+    /// its deadline: nothing was sent.
+    #[error(
+        "the workspace rate limit could not send this request before its deadline (next slot in about {wait:?}); nothing was sent"
+    )]
+    RateLimited {
+        /// About how long until the limiter could serve a new request.
+        wait: Duration,
+    },
     /// Pass-through mode, and the call carried no credentials to forward.
     #[error("this server forwards each caller's own credentials, and the call carried none")]
     NoCallerCredentials,
@@ -136,6 +145,12 @@ impl Error {
                 | Self::BodyTooLarge { .. }
                 | Self::OutcomeUnknown { .. }
         )
+    }
+}
+
+impl From<super::limiter::Refused> for Error {
+    fn from(refused: super::limiter::Refused) -> Self {
+        Self::RateLimited { wait: refused.wait }
     }
 }
 

@@ -16,6 +16,7 @@ use tracing::{debug, info, warn};
 use super::{
     ApiError, Error,
     auth::sensitive,
+    limiter::RateLimiter,
     recording,
     retry::{self, Resend},
 };
@@ -40,6 +41,8 @@ pub(crate) struct OAuthTokens {
     token_url: String,
     client_basic: HeaderValue,
     cached: Mutex<Option<Cached>>,
+    /// The workspace's rate limit: a token request is a request to it.
+    limiter: RateLimiter,
 }
 
 /// A token and the two moments that matter for it.
@@ -78,13 +81,20 @@ struct Failure {
 
 impl OAuthTokens {
     /// Tokens from `token_url`, authenticating with `client_basic` (the
-    /// client id and secret as a Basic header).
-    pub(crate) fn new(http: reqwest::Client, token_url: String, client_basic: HeaderValue) -> Self {
+    /// client id and secret as a Basic header), each request waiting in
+    /// `limiter`.
+    pub(crate) fn new(
+        http: reqwest::Client,
+        token_url: String,
+        client_basic: HeaderValue,
+        limiter: RateLimiter,
+    ) -> Self {
         Self {
             http,
             token_url,
             client_basic,
             cached: Mutex::new(None),
+            limiter,
         }
     }
 
@@ -132,6 +142,7 @@ impl OAuthTokens {
     async fn fetch(&self, give_up_at: Instant) -> Result<(HeaderValue, Duration), Error> {
         let mut attempt = 0;
         loop {
+            self.limiter.acquire(None, give_up_at).await?;
             let failure = match self.request_token().await {
                 Ok(token) => return Ok(token),
                 Err(failure) => failure,
@@ -185,8 +196,12 @@ impl OAuthTokens {
             cause: transport_failure(&self.token_url, error),
         })?;
         if !status.is_success() {
-            return Err(http_failure(status, &headers, &body));
+            let failure = http_failure(status, &headers, &body);
+            self.limiter
+                .answered(status.as_u16(), failure.cause.retry_after());
+            return Err(failure);
         }
+        self.limiter.answered(status.as_u16(), None);
         let token: TokenResponse = serde_json::from_slice(&body).map_err(|source| Failure {
             message: "the token response was not understood".to_owned(),
             cause: Error::BadResponseBody {

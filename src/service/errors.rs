@@ -310,6 +310,20 @@ impl From<Error> for Status {
                     "Databricks' OAuth token endpoint {token_url} kept failing while this call could wait ({message}); try again later"
                 ),
             ),
+            Error::RateLimited { wait } => {
+                let mut details = ErrorDetails::new();
+                details.set_error_info("WORKSPACE_RATE_LIMITED", LOCAL_DOMAIN, HashMap::new());
+                details.set_retry_info(Some(wait));
+                Status::with_error_details(
+                    Code::ResourceExhausted,
+                    format!(
+                        "this server's rate limit for the Databricks workspace could not send the request \
+                         before the call's deadline (the next slot is about {wait:?} away); nothing was sent: \
+                         retry later, or with a longer deadline"
+                    ),
+                    details,
+                )
+            }
             Error::NoCallerCredentials => local_status(
                 Code::Unauthenticated,
                 "CALLER_CREDENTIALS_REQUIRED",

@@ -130,6 +130,20 @@ impl TestApp {
         Self::build(app, server_options).await
     }
 
+    /// A server pointed at `host` with `credentials` whose workspace rate
+    /// limit is `per_second` requests/s in bursts of `burst`.
+    pub async fn spawn_rate_limited(
+        host: &str,
+        credentials: Credentials,
+        per_second: u32,
+        burst: u32,
+    ) -> Self {
+        let mut app = upstream_app(host, credentials, RETRY_BUDGET);
+        app.rate_limit = Some(per_second);
+        app.rate_burst = Some(burst);
+        Self::build(app, server::ServerOptions::default()).await
+    }
+
     /// The default emulator, served within the limits of `options`.
     pub async fn spawn_emulator_within(options: server::ServerOptions) -> Self {
         let config = EmulatorConfig::default().with_pace(Pace::PerRead);
@@ -278,6 +292,10 @@ fn test_app(backend: Backend, retry_budget: Duration) -> AppConfig {
     let mut config = AppConfig::new(backend, FrontDoor::plaintext(LOOPBACK));
     config.request_timeout = Some(REQUEST_TIMEOUT);
     config.retry_timeout = Some(retry_budget);
+    // The workspace rate limit is off unless a test turns it on
+    // (`spawn_rate_limited`): tests count upstream requests and time retries
+    // of canned 429s, which a shared pause would change.
+    config.rate_limit = Some(0);
     config.service = ServiceOptions {
         poll: Backoff {
             initial: Duration::from_millis(50),

@@ -34,6 +34,7 @@ mod passthrough;
 mod plugin;
 mod provider;
 mod quiet_blips;
+mod rate_limit;
 mod raw_h2;
 mod result_limits;
 mod retries;

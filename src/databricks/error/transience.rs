@@ -102,6 +102,9 @@ impl Error {
                     Transience::Permanent
                 }
             }
+            // Nothing was sent; a later request may get a slot. The client
+            // never resends it itself: the limiter already found no time.
+            Self::RateLimited { .. } => Transience::Throttled,
             Self::Timeout { .. } | Self::NoResponse { .. } => Transience::Transient,
             Self::BadResponseBody { .. }
             | Self::BodyTooLarge { .. }
@@ -118,6 +121,7 @@ impl Error {
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
             Self::Api(api) => api.retry_after,
+            Self::RateLimited { wait } => Some(*wait),
             _ => None,
         }
     }
