@@ -28,6 +28,7 @@ mod calls;
 pub mod connections;
 mod drain;
 mod metered;
+mod methods;
 mod options;
 pub mod tls;
 

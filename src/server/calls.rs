@@ -8,7 +8,6 @@
 //! go out) or dropped, so a stream counts until it ends.
 
 use std::{
-    collections::HashSet,
     net::IpAddr,
     pin::Pin,
     sync::{
@@ -20,7 +19,6 @@ use std::{
 
 use futures_util::future::BoxFuture;
 use http_body::{Frame, SizeHint};
-use prost::Message as _;
 use tonic::{
     Status,
     body::Body,
@@ -32,7 +30,6 @@ use tracing::{Instrument as _, Span, field, info_span};
 
 use crate::{
     databricks::{TRACEPARENT, TraceParent},
-    proto,
     service::{
         CallerIdentity,
         caps::{Admitted, CallCaps, CallKind},
@@ -46,8 +43,6 @@ static NEXT_CALL_ID: AtomicU64 = AtomicU64::new(1);
 #[derive(Debug)]
 struct Entry {
     caps: Arc<CallCaps>,
-    /// Paths (`/package.Service/Method`) of the streaming methods.
-    streaming: HashSet<String>,
     pass_through: bool,
 }
 
@@ -75,11 +70,7 @@ impl<S> Gated<S> {
     pub(super) fn new(inner: S, caps: Arc<CallCaps>, pass_through: bool) -> Self {
         Self {
             inner,
-            entry: Arc::new(Entry {
-                caps,
-                streaming: streaming_methods(),
-                pass_through,
-            }),
+            entry: Arc::new(Entry { caps, pass_through }),
         }
     }
 }
@@ -109,7 +100,7 @@ where
         let entry = self.entry.clone();
         let method = request.uri().path().to_owned();
         let span = call_span(&method, &request);
-        let kind = if entry.streaming.contains(&method) {
+        let kind = if super::methods::is_streaming(&method) {
             CallKind::Stream
         } else {
             CallKind::Unary
@@ -179,26 +170,6 @@ fn peer_ip<B>(request: &http::Request<B>) -> Option<IpAddr> {
         .map(|address| address.ip())
 }
 
-/// The paths of ComputeService's methods that stream either way, read from
-/// the descriptor set the server was built with.
-fn streaming_methods() -> HashSet<String> {
-    let Ok(files) = prost_types::FileDescriptorSet::decode(proto::FILE_DESCRIPTOR_SET) else {
-        return HashSet::new();
-    };
-    let mut streaming = HashSet::new();
-    for file in &files.file {
-        for service in &file.service {
-            let full_name = format!("{}.{}", file.package(), service.name());
-            for method in &service.method {
-                if method.client_streaming() || method.server_streaming() {
-                    streaming.insert(format!("/{full_name}/{}", method.name()));
-                }
-            }
-        }
-    }
-    streaming
-}
-
 // === impl Counted ===
 
 impl http_body::Body for Counted {
@@ -231,27 +202,5 @@ impl http_body::Body for Counted {
 
     fn size_hint(&self) -> SizeHint {
         self.body.size_hint()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_streaming_methods_are_read_from_the_descriptors() {
-        let streaming = streaming_methods();
-        for method in [
-            "WatchClusterStatus",
-            "StreamCommandStatus",
-            "UploadLibrary",
-            "WatchCluster",
-            "ApplyLibraries",
-            "ReplaceLibrary",
-        ] {
-            let path = format!("/databricks.compute.v1.ComputeService/{method}");
-            assert!(streaming.contains(&path), "{path}");
-        }
-        assert!(!streaming.contains("/databricks.compute.v1.ComputeService/ClusterStatus"));
     }
 }

@@ -9,9 +9,7 @@
 //! of ours, else `unknown`, so that a caller cannot grow the label set.
 
 use std::{
-    collections::HashSet,
     pin::Pin,
-    sync::LazyLock,
     task::{Context, Poll},
 };
 
@@ -19,37 +17,14 @@ use bytes::Bytes;
 use http::HeaderMap;
 use http_body::{Frame, SizeHint};
 use metrics::{counter, histogram};
-use prost::Message as _;
 use tokio::time::Instant;
 use tonic::{Code, body::Body, server::NamedService};
 use tower::Service;
 
-use crate::{proto, telemetry::series};
+use crate::telemetry::series;
 
 /// The method label of a path that is not one of our methods.
 const UNKNOWN_METHOD: &str = "unknown";
-
-/// Every method of our services, `package.Service/Method`, from the
-/// embedded descriptor set.
-static KNOWN_METHODS: LazyLock<HashSet<String>> = LazyLock::new(|| {
-    let Ok(files) = prost_types::FileDescriptorSet::decode(proto::FILE_DESCRIPTOR_SET) else {
-        return HashSet::new();
-    };
-    files
-        .file
-        .iter()
-        .flat_map(|file| {
-            let package = file.package().to_owned();
-            file.service.iter().flat_map(move |service| {
-                let package = package.clone();
-                service
-                    .method
-                    .iter()
-                    .map(move |method| format!("{package}.{}/{}", service.name(), method.name()))
-            })
-        })
-        .collect()
-});
 
 /// `inner`, with its calls counted and timed.
 #[derive(Debug, Clone)]
@@ -120,12 +95,9 @@ where
 
 /// The method label of a request `path` (`/package.Service/Method`).
 fn method_label(path: &str) -> String {
-    let name = path.strip_prefix('/').unwrap_or(path);
-    if KNOWN_METHODS.contains(name) {
-        name.to_owned()
-    } else {
-        UNKNOWN_METHOD.to_owned()
-    }
+    super::methods::name_of(path)
+        .unwrap_or(UNKNOWN_METHOD)
+        .to_owned()
 }
 
 /// The `grpc-status` in `headers`, if any.
