@@ -4,15 +4,13 @@
 //! ProposedNewState for flat schemas (computed attributes the config
 //! leaves null come from prior state).
 
-#![allow(dead_code)]
-
 use databricks_grpc::{
     emulator::{DEFAULT_TOKEN, EmulatorConfig, EmulatorHandle, JournalEntry},
     provider::{
         proto::{
             AttributePath, Diagnostic, DynamicValue, apply_resource_change, configure_provider,
             diagnostic::Severity, import_resource_state, plan_resource_change,
-            provider_server::Provider, read_data_source, read_resource,
+            provider_server::Provider, read_data_source, read_resource, schema::Block,
             validate_data_resource_config, validate_resource_config,
         },
         registry::Registry,
@@ -128,50 +126,16 @@ impl Tf {
         }
     }
 
-    /// The value type of a resource or data source.
+    /// The value type of a resource (data sources: [`Tf::data_ty`]).
     pub fn ty(&self, type_name: &str) -> Type {
-        self.registry
-            .resources
-            .get(type_name)
-            .map(|entry| entry.ty.clone())
-            .or_else(|| {
-                self.registry
-                    .data_sources
-                    .get(type_name)
-                    .map(|entry| entry.ty.clone())
-            })
-            .unwrap_or_else(|| panic!("no type {type_name}"))
+        self.registry.resources[type_name].ty.clone()
     }
 
-    /// A configuration of `type_name`: the given attributes, every other
-    /// attribute null and every other block an empty list (as Terraform
-    /// sends a LIST/SET block nobody wrote).
+    /// A configuration of resource `type_name` (data sources:
+    /// [`Tf::data_config`]).
     pub fn config(&self, type_name: &str, given: Vec<(&str, Value)>) -> Value {
-        let schema = self
-            .registry
-            .resources
-            .get(type_name)
-            .map(|entry| entry.schema.clone())
-            .or_else(|| {
-                self.registry
-                    .data_sources
-                    .get(type_name)
-                    .map(|entry| entry.schema.clone())
-            })
-            .unwrap();
-        let block = schema.block.unwrap();
-        let mut object = std::collections::BTreeMap::new();
-        for attribute in &block.attributes {
-            object.insert(attribute.name.clone(), Value::Null);
-        }
-        for nested in &block.block_types {
-            object.insert(nested.type_name.clone(), Value::List(Vec::new()));
-        }
-        for (name, value) in given {
-            assert!(object.contains_key(name), "{type_name} has no {name}");
-            object.insert(name.to_owned(), value);
-        }
-        Value::Map(object)
+        let schema = &self.registry.resources[type_name].schema;
+        configuration(type_name, schema.block.as_ref().unwrap(), given)
     }
 
     /// Terraform's proposed new state: config, with each computed
@@ -198,19 +162,6 @@ impl Tf {
                 type_name: type_name.into(),
                 config: dynamic(config, &self.ty(type_name)),
                 client_capabilities: None,
-            }))
-            .await
-            .unwrap()
-            .into_inner()
-            .diagnostics
-    }
-
-    /// ValidateDataResourceConfig.
-    pub async fn validate_data(&self, type_name: &str, config: &Value) -> Vec<Diagnostic> {
-        self.provider
-            .validate_data_resource_config(Request::new(validate_data_resource_config::Request {
-                type_name: type_name.into(),
-                config: dynamic(config, &self.ty(type_name)),
             }))
             .await
             .unwrap()
@@ -340,27 +291,6 @@ impl Tf {
             diagnostics: reply.diagnostics,
         }
     }
-
-    /// ReadDataSource.
-    pub async fn read_data(&self, type_name: &str, config: &Value) -> Answer {
-        let ty = self.ty(type_name);
-        let reply = self
-            .provider
-            .read_data_source(Request::new(read_data_source::Request {
-                type_name: type_name.into(),
-                config: dynamic(config, &ty),
-                provider_meta: None,
-                client_capabilities: None,
-            }))
-            .await
-            .unwrap()
-            .into_inner();
-        Answer {
-            state: read_back(reply.state, &ty),
-            private: Vec::new(),
-            diagnostics: reply.diagnostics,
-        }
-    }
 }
 
 impl Tf {
@@ -388,6 +318,24 @@ impl Tf {
     }
 }
 
+/// A configuration of `block`: the given attributes, every other attribute
+/// null and every block an empty list (as Terraform sends a LIST/SET block
+/// nobody wrote).
+fn configuration(type_name: &str, block: &Block, given: Vec<(&str, Value)>) -> Value {
+    let mut object = std::collections::BTreeMap::new();
+    for attribute in &block.attributes {
+        object.insert(attribute.name.clone(), Value::Null);
+    }
+    for nested in &block.block_types {
+        object.insert(nested.type_name.clone(), Value::List(Vec::new()));
+    }
+    for (name, value) in given {
+        assert!(object.contains_key(name), "{type_name} has no {name}");
+        object.insert(name.to_owned(), value);
+    }
+    Value::Map(object)
+}
+
 /// EmulatorConfig's default, for `Tf::start`.
 pub fn emulator() -> EmulatorConfig {
     EmulatorConfig::default()
@@ -404,20 +352,8 @@ impl Tf {
     /// A data source configuration: the given attributes, every other
     /// attribute null.
     pub fn data_config(&self, type_name: &str, given: Vec<(&str, Value)>) -> Value {
-        let block = self.registry.data_sources[type_name]
-            .schema
-            .block
-            .clone()
-            .unwrap();
-        let mut object = std::collections::BTreeMap::new();
-        for attribute in &block.attributes {
-            object.insert(attribute.name.clone(), Value::Null);
-        }
-        for (name, value) in given {
-            assert!(object.contains_key(name), "{type_name} has no {name}");
-            object.insert(name.to_owned(), value);
-        }
-        Value::Map(object)
+        let schema = &self.registry.data_sources[type_name].schema;
+        configuration(type_name, schema.block.as_ref().unwrap(), given)
     }
 
     /// ValidateDataResourceConfig with the data source's type.
