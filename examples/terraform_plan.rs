@@ -15,6 +15,9 @@
 //! Needs `terraform` on PATH (or `$TERRAFORM`) and the release binaries
 //! next to this example's build directory (`target/release/`).
 
+#[path = "common/plugin_start.rs"]
+mod plugin_start;
+
 use std::{
     io::{BufRead as _, BufReader},
     path::{Path, PathBuf},
@@ -23,6 +26,8 @@ use std::{
 };
 
 use anyhow::{Context as _, bail};
+use plugin_start::ms;
+
 use databricks_grpc::{
     app::{self, Banner},
     emulator::{DEFAULT_TOKEN, EmulatorConfig, Pace},
@@ -78,18 +83,6 @@ fn run_terraform(dir: &Path, cli_config: &Path, args: &[&str]) -> anyhow::Result
 fn median(mut samples: Vec<Duration>) -> Duration {
     samples.sort();
     samples[samples.len() / 2]
-}
-
-fn ms(duration: Duration) -> f64 {
-    duration.as_secs_f64() * 1000.0
-}
-
-/// A host certificate like Terraform's: ECDSA P-521, CA:TRUE.
-fn host_cert_pem() -> anyhow::Result<String> {
-    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P521_SHA512)?;
-    let mut params = rcgen::CertificateParams::new(vec!["localhost".to_owned()])?;
-    params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-    Ok(params.self_signed(&key)?.pem())
 }
 
 /// Spawn → handshake line of the provider launched as Terraform does.
@@ -194,7 +187,7 @@ async fn main() -> anyhow::Result<()> {
         let mut plans = Vec::new();
         let mut references = Vec::new();
         let mut starts = Vec::new();
-        let cert = host_cert_pem()?;
+        let cert = plugin_start::host_cert_pem()?;
         for _ in 0..RUNS {
             plans.push(
                 run_terraform(

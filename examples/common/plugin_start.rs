@@ -154,8 +154,9 @@ pub(crate) fn mib(kib: u64) -> f64 {
     kib as f64 / 1024.0
 }
 
-/// A host certificate like go-plugin's: ECDSA P-521, CA:TRUE.
-fn host_cert_pem() -> anyhow::Result<String> {
+/// A host certificate like go-plugin's (and Terraform's): ECDSA P-521,
+/// CA:TRUE.
+pub(crate) fn host_cert_pem() -> anyhow::Result<String> {
     let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P521_SHA512)?;
     let mut params = rcgen::CertificateParams::new(vec!["localhost".to_owned()])?;
     params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
