@@ -8,6 +8,7 @@ use super::{
     client::{self, Compute},
     diagnostics,
     proto::Diagnostic,
+    schema::setting_names,
     value::Value,
 };
 use crate::{
@@ -32,23 +33,12 @@ pub struct ProviderSettings {
     pub client_secret: Option<Secret>,
 }
 
-/// The provider block's attribute names, in schema order.
-const SETTING_NAMES: [&str; 6] = [
-    "host",
-    "token",
-    "profile",
-    "auth_type",
-    "client_id",
-    "client_secret",
-];
-
 impl ProviderSettings {
     /// Reads the settings from the decoded provider block. An unknown value
     /// (one that depends on a resource not yet created) is an error that
     /// points at it: the provider must know where to connect.
     pub fn from_config(config: &Value) -> Result<Self, Vec<Diagnostic>> {
-        let unknown: Vec<Diagnostic> = SETTING_NAMES
-            .iter()
+        let unknown: Vec<Diagnostic> = setting_names()
             .filter(|name| config.attr(name).is_unknown())
             .map(|name| {
                 diagnostics::error_at(

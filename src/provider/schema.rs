@@ -52,6 +52,11 @@ const SETTINGS: &[Setting] = &[
     },
 ];
 
+/// The provider block's attribute names, in schema order.
+pub fn setting_names() -> impl Iterator<Item = &'static str> {
+    SETTINGS.iter().map(|setting| setting.name)
+}
+
 /// The `provider "dbgrpc" {}` block: six optional strings, two sensitive.
 pub fn provider_schema() -> Schema {
     let attributes = SETTINGS
