@@ -7,33 +7,33 @@
 use tonic::Status;
 use tonic_types::StatusExt;
 
+use super::schema::cluster_schema;
 use crate::provider::{
     diagnostics::{error_at, from_status},
     proto::Diagnostic,
 };
 
-/// The attributes a service field name can point at.
-const ATTRIBUTES: [&str; 11] = [
-    "cluster_name",
-    "spark_version",
-    "node_type_id",
-    "num_workers",
-    "autoscale",
-    "autotermination_minutes",
-    "spark_conf",
-    "spark_env_vars",
-    "custom_tags",
-    "data_security_mode",
-    "single_user_name",
-];
-
 /// The attribute a field such as `spark_conf["k"]` or `autoscale.min_workers`
-/// is about, if it is one of the resource's.
-fn attribute_of(field: &str) -> Option<&'static str> {
+/// is about, if it is one the configuration sets (an attribute or block of
+/// the resource's schema that is not computed only).
+fn attribute_of(field: &str) -> Option<String> {
     let head = field
         .split(|c: char| !(c.is_ascii_lowercase() || c == '_'))
-        .next()?;
-    ATTRIBUTES.into_iter().find(|name| *name == head)
+        .next()
+        .filter(|head| !head.is_empty())?;
+    let block = cluster_schema().block?;
+    let mut configurable = block
+        .attributes
+        .iter()
+        .filter(|attribute| attribute.required || attribute.optional)
+        .map(|attribute| attribute.name.as_str())
+        .chain(
+            block
+                .block_types
+                .iter()
+                .map(|nested| nested.type_name.as_str()),
+        );
+    configurable.find(|name| *name == head).map(str::to_owned)
 }
 
 /// The diagnostics of `status`, from a call made while `doing`.
@@ -47,7 +47,7 @@ pub(super) fn from_service(doing: &str, status: &Status) -> Vec<Diagnostic> {
         .filter_map(|violation| {
             let attribute = attribute_of(&violation.field)?;
             Some(error_at(
-                &[attribute],
+                &[attribute.as_str()],
                 format!("Invalid {}", violation.field),
                 format!(
                     "{} {} (while {doing}).",
@@ -69,10 +69,21 @@ mod tests {
 
     #[test]
     fn service_field_names_map_to_attributes() {
-        assert_eq!(attribute_of("cluster_name"), Some("cluster_name"));
-        assert_eq!(attribute_of("spark_conf[\"\"]"), Some("spark_conf"));
-        assert_eq!(attribute_of("autoscale.min_workers"), Some("autoscale"));
+        assert_eq!(
+            attribute_of("cluster_name").as_deref(),
+            Some("cluster_name")
+        );
+        assert_eq!(
+            attribute_of("spark_conf[\"\"]").as_deref(),
+            Some("spark_conf")
+        );
+        assert_eq!(
+            attribute_of("autoscale.min_workers").as_deref(),
+            Some("autoscale")
+        );
         assert_eq!(attribute_of("policy_id"), None);
         assert_eq!(attribute_of(""), None);
+        // Computed-only attributes are not the configuration's to fix.
+        assert_eq!(attribute_of("cluster_id"), None);
     }
 }
